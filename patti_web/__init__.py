@@ -1,0 +1,61 @@
+"""Patti Web: prepare, check and print the manifestazione di interesse for Regione Lombardia's Patti territoriali."""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+
+from flask import Flask
+
+from patti_web.calls import load_edition
+from patti_web.config import Config
+from patti_web.extensions import babel, csrf, db, migrate
+from patti_web.i18n import TRANSLATIONS_DIR, select_locale
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _secret_key(app: Flask) -> str:
+    """A random key kept in the instance folder, so that a development portal needs no setup."""
+    path = Path(app.instance_path) / "secret_key"
+    if not path.exists():
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def create_app(test_config: type | dict | None = None) -> Flask:
+    """Build the portal: configuration, extensions, blueprints, error handlers, CLI, template helpers."""
+    app = Flask(__name__, template_folder=str(ROOT / "templates"), instance_relative_config=True)
+    app.config.from_object(Config)
+    if isinstance(test_config, dict):
+        app.config.update(test_config)
+    elif test_config is not None:
+        app.config.from_object(test_config)
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = _secret_key(app)
+    if not app.config.get("SQLALCHEMY_DATABASE_URI"):
+        app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{Path(app.instance_path) / 'patti.sqlite3'}"
+    app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(TRANSLATIONS_DIR)
+
+    app.extensions["patti_edizione"] = load_edition(app.config["PATTI_EDIZIONE"]).with_window(
+        app.config.get("PATTI_FINESTRA_APERTURA"), app.config.get("PATTI_FINESTRA_CHIUSURA")
+    )
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True, compare_type=True)
+    babel.init_app(app, locale_selector=select_locale)
+    csrf.init_app(app)
+
+    from patti_web import models  # noqa: F401 - register the tables with the metadata
+    from patti_web.cli import register_cli
+    from patti_web.errors import register_error_handlers
+    from patti_web.templating import register_template_helpers
+    from patti_web.views import register_blueprints
+
+    register_blueprints(app)
+    register_error_handlers(app)
+    register_template_helpers(app)
+    register_cli(app)
+    return app

@@ -1,0 +1,134 @@
+"""Command line: `flask --app wsgi patti check|import|export` (call-rules.md §9) and `flask translate`."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import click
+from flask import Flask
+from flask.cli import AppGroup
+from sqlalchemy.exc import SQLAlchemyError
+
+from patti_web.domanda import MAX_DOCUMENT_BYTES, DocumentError, Domanda, read_document, write_document
+from patti_web.extensions import db
+from patti_web.i18n import TRANSLATIONS_DIR
+from patti_web.i18n import gettext as _
+from patti_web.rules import check_application, has_errors
+from patti_web.services import NotFound, current_edition, get_application, import_application, to_domanda
+
+EXIT_OK, EXIT_ERRORS, EXIT_UNREADABLE = 0, 1, 2
+
+patti = AppGroup("patti", help="Check, import and export applications (patti-web/domanda@1).")
+translate = AppGroup("translate", help="Extract, update and compile the translation catalogue (pybabel).")
+
+
+def _fail(message: str) -> None:
+    click.echo(_("Error: %(message)s", message=message), err=True)
+    sys.exit(EXIT_UNREADABLE)
+
+
+def _read(path: str) -> Domanda:
+    """Read a document file, or exit 2 with one Italian line."""
+    try:
+        with open(path, "rb") as fh:
+            data = fh.read(MAX_DOCUMENT_BYTES + 1)
+    except FileNotFoundError:
+        _fail(_("the file %(path)s does not exist.", path=path))
+    except IsADirectoryError:
+        _fail(_("%(path)s is a folder, not a file.", path=path))
+    except OSError as exc:
+        _fail(_("cannot read %(path)s (%(reason)s).", path=path, reason=exc.strerror or exc))
+    try:
+        return read_document(data)
+    except DocumentError as exc:
+        _fail(_("%(path)s is not a valid application: %(reason)s", path=path, reason=exc))
+
+
+@patti.command("check")
+@click.argument("file")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              help="text: one finding per line; json: a list of objects.")
+def check_command(file: str, fmt: str) -> None:
+    """Print the findings of FILE. Exit 0 with no error, 1 with errors, 2 if FILE cannot be read."""
+    findings = check_application(_read(file), current_edition())
+    if fmt == "json":
+        click.echo(json.dumps([f.as_dict() for f in findings], ensure_ascii=False, indent=2))
+    else:
+        for finding in findings:
+            click.echo(finding.as_line())
+        errors = sum(f.severity == "error" for f in findings)
+        click.echo(_("%(errors)s errors, %(warnings)s warnings.", errors=errors,
+                     warnings=len(findings) - errors), err=True)
+    sys.exit(EXIT_ERRORS if has_errors(findings) else EXIT_OK)
+
+
+@patti.command("import")
+@click.argument("file")
+def import_command(file: str) -> None:
+    """Store the application in FILE in the database and print its id."""
+    domanda = _read(file)
+    try:
+        app = import_application(domanda)
+        db.session.commit()
+    except SQLAlchemyError as exc:
+        db.session.rollback()
+        _fail(_("the database refused the application (%(reason)s). Has it been created with "
+                "\u201cflask --app wsgi db upgrade\u201d?", reason=type(exc).__name__))
+    click.echo(_("Application imported with id %(id)s.", id=app.id))
+
+
+@patti.command("export")
+@click.argument("application_id", type=int)
+@click.option("-o", "--output", required=True, help="The JSON file to write (- for standard output).")
+def export_command(application_id: int, output: str) -> None:
+    """Write the stored application APPLICATION_ID as a patti-web/domanda@1 JSON file."""
+    try:
+        text = write_document(to_domanda(get_application(application_id)))
+    except NotFound:
+        _fail(_("there is no application with id %(id)s.", id=application_id))
+    except SQLAlchemyError as exc:
+        _fail(_("cannot read the database (%(reason)s).", reason=type(exc).__name__))
+    if output == "-":
+        click.echo(text, nl=False)
+        return
+    try:
+        Path(output).write_text(text, encoding="utf-8")
+    except OSError as exc:
+        _fail(_("cannot write %(path)s (%(reason)s).", path=output, reason=exc.strerror or exc))
+    click.echo(_("Application %(id)s written to %(path)s.", id=application_id, path=output))
+
+
+def _pybabel(*args: str) -> None:
+    subprocess.run([sys.executable, "-m", "babel.messages.frontend", *args], check=True)
+
+
+POT = str(TRANSLATIONS_DIR / "messages.pot")
+ROOT = TRANSLATIONS_DIR.parent
+
+
+@translate.command("extract")
+def extract_command() -> None:
+    """Extract the strings of patti_web/ and templates/ into translations/messages.pot."""
+    _pybabel("extract", "-F", str(ROOT / "babel.cfg"), "-k", "_l", "-k", "N_", "--no-location",
+             "--sort-output", "-o", POT, str(ROOT))
+
+
+@translate.command("update")
+def update_command() -> None:
+    """Extract, then merge the new strings into every catalogue."""
+    extract_command.callback()
+    _pybabel("update", "-i", POT, "-d", str(TRANSLATIONS_DIR), "--no-fuzzy-matching")
+
+
+@translate.command("compile")
+def compile_command() -> None:
+    """Compile every catalogue (.po -> .mo)."""
+    _pybabel("compile", "-d", str(TRANSLATIONS_DIR), "--statistics")
+
+
+def register_cli(app: Flask) -> None:
+    app.cli.add_command(patti)
+    app.cli.add_command(translate)

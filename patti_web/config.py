@@ -1,0 +1,44 @@
+"""Configuration: the only place that reads the environment."""
+
+from __future__ import annotations
+
+import os
+from datetime import date
+
+
+def _date(name: str) -> date | None:
+    value = os.environ.get(name)
+    return date.fromisoformat(value) if value else None
+
+
+def _database_url() -> str | None:
+    url = os.environ.get("DATABASE_URL")
+    if url and url.startswith(("postgres://", "postgresql://")):
+        # Hosting platforms hand out postgres:// URLs; we talk to PostgreSQL through psycopg 3.
+        url = "postgresql+psycopg://" + url.split("://", 1)[1]
+    return url
+
+
+class Config:
+    # None means: the factory keeps a random key in instance/secret_key (see create_app).
+    SECRET_KEY = os.environ.get("SECRET_KEY")
+    # None means: SQLite file instance/patti.sqlite3.
+    SQLALCHEMY_DATABASE_URI = _database_url()
+    # Which edition of the call the portal serves (a file in patti_web/calls/), and an optional other window.
+    PATTI_EDIZIONE = os.environ.get("PATTI_EDIZIONE", "lombardia_2023")
+    PATTI_FINESTRA_APERTURA = _date("PATTI_FINESTRA_APERTURA")
+    PATTI_FINESTRA_CHIUSURA = _date("PATTI_FINESTRA_CHIUSURA")
+    BABEL_DEFAULT_LOCALE = "it"
+    BABEL_DEFAULT_TIMEZONE = "Europe/Rome"
+    MAX_CONTENT_LENGTH = 6 * 1024 * 1024
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+
+
+class TestConfig(Config):
+    TESTING = True
+    SECRET_KEY = "test-secret-key"
+    SQLALCHEMY_DATABASE_URI = "sqlite://"
+    WTF_CSRF_ENABLED = False
+    PATTI_FINESTRA_APERTURA = None
+    PATTI_FINESTRA_CHIUSURA = None

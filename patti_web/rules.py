@@ -1,0 +1,401 @@
+"""The call's rules as a pure function: an application and an edition in, every finding out.
+
+No Flask, no SQLAlchemy. The codes are stable (call-rules.md §7); messages are Italian through the shared catalogue.
+Codice fiscale and partita IVA check digits come from python-stdnum, ATECO codes from the `ateco` package.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+
+import ateco
+from stdnum.it import codicefiscale
+
+from patti_web.calls import Edizione
+from patti_web.domanda import Domanda
+from patti_web.i18n import format_date
+from patti_web.i18n import gettext as _
+
+ERROR = "error"
+WARNING = "warning"
+
+CAMPO_OBBLIGATORIO = "CAMPO_OBBLIGATORIO"
+CAPOFILA_TIPOLOGIA = "CAPOFILA_TIPOLOGIA"
+CATEGORIA_SCONOSCIUTA = "CATEGORIA_SCONOSCIUTA"
+CATEGORIA_OBBLIGATORIA_MANCANTE = "CATEGORIA_OBBLIGATORIA_MANCANTE"
+CATEGORIE_ULTERIORI_INSUFFICIENTI = "CATEGORIE_ULTERIORI_INSUFFICIENTI"
+TERRITORIO_PROVINCE = "TERRITORIO_PROVINCE"
+PROVINCIA_SCONOSCIUTA = "PROVINCIA_SCONOSCIUTA"
+SOGGETTO_DUPLICATO = "SOGGETTO_DUPLICATO"
+CODICE_FISCALE_NON_VALIDO = "CODICE_FISCALE_NON_VALIDO"
+FABBISOGNO_SENZA_FONTE = "FABBISOGNO_SENZA_FONTE"
+INTERVENTO_SENZA_FABBISOGNO = "INTERVENTO_SENZA_FABBISOGNO"
+FABBISOGNO_SENZA_INTERVENTO = "FABBISOGNO_SENZA_INTERVENTO"
+FUORI_FINESTRA = "FUORI_FINESTRA"
+ATECO_SCONOSCIUTO = "ATECO_SCONOSCIUTO"
+
+SEVERITY = {
+    CAMPO_OBBLIGATORIO: ERROR,
+    CAPOFILA_TIPOLOGIA: ERROR,
+    CATEGORIA_SCONOSCIUTA: ERROR,
+    CATEGORIA_OBBLIGATORIA_MANCANTE: ERROR,
+    CATEGORIE_ULTERIORI_INSUFFICIENTI: ERROR,
+    TERRITORIO_PROVINCE: ERROR,
+    PROVINCIA_SCONOSCIUTA: ERROR,
+    SOGGETTO_DUPLICATO: ERROR,
+    CODICE_FISCALE_NON_VALIDO: ERROR,
+    FABBISOGNO_SENZA_FONTE: ERROR,
+    INTERVENTO_SENZA_FABBISOGNO: ERROR,
+    FABBISOGNO_SENZA_INTERVENTO: WARNING,
+    FUORI_FINESTRA: ERROR,
+    ATECO_SCONOSCIUTO: WARNING,
+}
+
+
+def N_(message: str) -> str:
+    """Mark a string for the catalogue; it is translated where it is used."""
+    return message
+
+
+# Required fields, by path without list indices, with the label the message names.
+FIELD_LABELS = {
+    "titolo": N_("Title of the Patto"),
+    "capofila.denominazione": N_("Lead partner: name"),
+    "capofila.codice_fiscale": N_("Lead partner: codice fiscale"),
+    "capofila.sede.indirizzo": N_("Lead partner: address"),
+    "capofila.sede.comune": N_("Lead partner: municipality"),
+    "capofila.sede.provincia": N_("Lead partner: province"),
+    "capofila.sede.cap": N_("Lead partner: postcode"),
+    "capofila.pec": N_("Lead partner: PEC address"),
+    "capofila.legale_rappresentante.nome": N_("Legal representative: first name"),
+    "capofila.legale_rappresentante.cognome": N_("Legal representative: surname"),
+    "capofila.legale_rappresentante.codice_fiscale": N_("Legal representative: codice fiscale"),
+    "capofila.referente.nome": N_("Contact person: first name"),
+    "capofila.referente.cognome": N_("Contact person: surname"),
+    "capofila.referente.email": N_("Contact person: email"),
+    "partner.denominazione": N_("Partner: name"),
+    "partner.categoria": N_("Partner: category"),
+    "partner.codice_fiscale": N_("Partner: codice fiscale"),
+    "partner.sede.comune": N_("Partner: municipality"),
+    "partner.sede.provincia": N_("Partner: province"),
+    "territorio.ambito": N_("Territorial scope"),
+    "settori": N_("At least one sector or supply chain"),
+    "settori.descrizione": N_("Sector: description"),
+    "fabbisogni": N_("At least one skills need"),
+    "fabbisogni.id": N_("Skills need: identifier"),
+    "fabbisogni.titolo": N_("Skills need: title"),
+    "fabbisogni.descrizione": N_("Skills need: description"),
+    "fabbisogni.lacune_politiche_attive": N_("Skills need: why current active labour policies do not answer it"),
+    "fabbisogni.fonti.titolo": N_("Source: title"),
+    "fabbisogni.fonti.autore": N_("Source: author or body"),
+    "fabbisogni.fonti.anno": N_("Source: year"),
+    "interventi": N_("At least one intervention"),
+    "interventi.titolo": N_("Intervention: title"),
+    "interventi.descrizione": N_("Intervention: description"),
+}
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One finding of the rule engine: stable code, severity, where, and an Italian message."""
+
+    code: str
+    severity: str
+    path: str
+    message: str
+
+    def as_dict(self) -> dict[str, str]:
+        return {"code": self.code, "severity": self.severity, "path": self.path, "message": self.message}
+
+    def as_line(self) -> str:
+        return f"{self.severity.upper()} {self.code} {self.path}: {self.message}"
+
+
+def _finding(code: str, path: str, message: str) -> Finding:
+    return Finding(code, SEVERITY[code], path, message)
+
+
+def _blank(value: object) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def _required(path: str, value: object) -> Iterator[Finding]:
+    if _blank(value) or value == []:
+        label = _(FIELD_LABELS[_generic(path)])
+        yield _finding(CAMPO_OBBLIGATORIO, path, _("Required field missing: %(label)s.", label=label))
+
+
+def _generic(path: str) -> str:
+    """`partner[2].sede.comune` -> `partner.sede.comune`."""
+    out, depth = [], 0
+    for char in path:
+        if char == "[":
+            depth += 1
+        elif char == "]":
+            depth -= 1
+        elif depth == 0:
+            out.append(char)
+    return "".join(out)
+
+
+def _required_fields(obj: object, prefix: str) -> Iterator[Finding]:
+    """Check the required scalar fields of `obj` and of the objects nested in it (not of its lists)."""
+    generic = _generic(prefix) + "."
+    for label_path in FIELD_LABELS:
+        if not label_path.startswith(generic):
+            continue
+        rest = label_path[len(generic) :]
+        value = obj
+        for part in rest.split("."):
+            value = getattr(value, part)
+            if isinstance(value, list):
+                break
+        if not isinstance(value, list):
+            yield from _required(f"{prefix}.{rest}", value)
+
+
+def normalize_tax_code(value: str) -> str:
+    """Codice fiscale / partita IVA in compact form (no spaces, upper case), for comparison and checking."""
+    return codicefiscale.compact(value or "")
+
+
+def _tax_code(path: str, value: str) -> Iterator[Finding]:
+    if _blank(value):
+        return
+    if not codicefiscale.is_valid(value):
+        yield _finding(
+            CODICE_FISCALE_NON_VALIDO,
+            path,
+            _("\u201c%(value)s\u201d is not a valid codice fiscale or partita IVA (wrong length, characters or "
+              "check digit).", value=value.strip()),
+        )
+
+
+def check_capofila(domanda: Domanda, edizione: Edizione) -> Iterator[Finding]:
+    capofila = domanda.capofila
+    yield from _required_fields(capofila, "capofila")
+    tipologia = capofila.tipologia.strip()
+    if not tipologia:
+        yield _finding(CAPOFILA_TIPOLOGIA, "capofila.tipologia", _("The type of the lead partner is missing."))
+    elif tipologia not in edizione.tipi_capofila:
+        yield _finding(
+            CAPOFILA_TIPOLOGIA,
+            "capofila.tipologia",
+            _("\u201c%(value)s\u201d cannot lead: the lead partner must be one of: %(allowed)s.",
+              value=tipologia, allowed="; ".join(t.etichetta for t in edizione.capofila)),
+        )
+    provincia = capofila.sede.provincia.strip()
+    if provincia and provincia.upper() not in edizione.nomi_province:
+        yield _unknown_province("capofila.sede.provincia", provincia, edizione)
+    yield from _tax_code("capofila.codice_fiscale", capofila.codice_fiscale)
+    yield from _tax_code("capofila.legale_rappresentante.codice_fiscale",
+                         capofila.legale_rappresentante.codice_fiscale)
+
+
+def _unknown_province(path: str, sigla: str, edizione: Edizione) -> Finding:
+    return _finding(
+        PROVINCIA_SCONOSCIUTA,
+        path,
+        _("\u201c%(value)s\u201d is not one of the provinces of the call (%(allowed)s).",
+          value=sigla, allowed=", ".join(edizione.nomi_province)),
+    )
+
+
+def check_partnership(domanda: Domanda, edizione: Edizione) -> Iterator[Finding]:
+    categorie = edizione.categorie
+    presenti: set[str] = set()
+    tipo = edizione.tipi_capofila.get(domanda.capofila.tipologia.strip())
+    if tipo is not None and tipo.conta_come:
+        presenti.add(tipo.conta_come)
+    seen: dict[str, str] = {}
+    cf_capofila = normalize_tax_code(domanda.capofila.codice_fiscale)
+    if cf_capofila:
+        seen[cf_capofila] = domanda.capofila.denominazione.strip() or _("the lead partner")
+    for i, partner in enumerate(domanda.partner):
+        path = f"partner[{i}]"
+        yield from _required_fields(partner, path)
+        categoria = partner.categoria.strip()
+        if categoria and categoria not in categorie:
+            yield _finding(
+                CATEGORIA_SCONOSCIUTA,
+                f"{path}.categoria",
+                _("\u201c%(value)s\u201d is not a partner category of the call.", value=categoria),
+            )
+        elif categoria:
+            presenti.add(categoria)
+        yield from _tax_code(f"{path}.codice_fiscale", partner.codice_fiscale)
+        cf = normalize_tax_code(partner.codice_fiscale)
+        if cf in seen:
+            yield _finding(
+                SOGGETTO_DUPLICATO,
+                f"{path}.codice_fiscale",
+                _("%(name)s has the same codice fiscale (%(cf)s) as %(other)s: each member takes part once.",
+                  name=partner.denominazione.strip() or _("Partner %(n)s", n=i + 1), cf=cf, other=seen[cf]),
+            )
+        elif cf:
+            seen[cf] = partner.denominazione.strip() or _("partner %(n)s", n=i + 1)
+    for categoria in edizione.categorie_obbligatorie:
+        if categoria.chiave not in presenti:
+            yield _finding(
+                CATEGORIA_OBBLIGATORIA_MANCANTE,
+                "partner",
+                _("The partnership has no member of the mandatory category \u201c%(label)s\u201d.",
+                  label=categoria.etichetta),
+            )
+    ulteriori = len(presenti & {c.chiave for c in edizione.categorie_ulteriori})
+    if ulteriori < edizione.minimo_categorie_ulteriori:
+        yield _finding(
+            CATEGORIE_ULTERIORI_INSUFFICIENTI,
+            "partner",
+            _("The partnership must include at least %(min)s further categories of members: %(count)s present.",
+              min=edizione.minimo_categorie_ulteriori, count=ulteriori),
+        )
+
+
+def check_territory(domanda: Domanda, edizione: Edizione) -> Iterator[Finding]:
+    territorio = domanda.territorio
+    known: list[str] = []
+    for i, sigla in enumerate(territorio.province):
+        value = sigla.strip().upper()
+        if value in edizione.nomi_province:
+            if value not in known:
+                known.append(value)
+        else:
+            yield _unknown_province(f"territorio.province[{i}]", sigla, edizione)
+    chiave = territorio.ambito.strip()
+    if not chiave:
+        yield from _required("territorio.ambito", chiave)
+        return
+    ambito = edizione.ambiti_per_chiave.get(chiave)
+    if ambito is None:
+        yield _finding(
+            TERRITORIO_PROVINCE,
+            "territorio.ambito",
+            _("\u201c%(value)s\u201d is not a territorial scope of the call (%(allowed)s).",
+              value=chiave, allowed=", ".join(edizione.ambiti_per_chiave)),
+        )
+        return
+    n, total = len(known), len(edizione.province)
+    if ambito.tutte_o_nessuna:
+        ok = n in (0, total)
+        rule = _("leave the provinces empty or select all %(total)s", total=total)
+    else:
+        ok = n >= ambito.min_province and (ambito.max_province is None or n <= ambito.max_province)
+        if ambito.max_province == ambito.min_province:
+            rule = _("select exactly %(n)s", n=ambito.min_province)
+        elif ambito.max_province is None:
+            rule = _("select at least %(n)s", n=ambito.min_province)
+        else:
+            rule = _("select between %(min)s and %(max)s", min=ambito.min_province, max=ambito.max_province)
+    if not ok:
+        yield _finding(
+            TERRITORIO_PROVINCE,
+            "territorio.province",
+            _("The scope \u201c%(scope)s\u201d does not match the %(count)s provinces selected: %(rule)s.",
+              scope=ambito.etichetta, count=n, rule=rule),
+        )
+
+
+def is_known_ateco(code: str, edizione: Edizione) -> bool:
+    """True when `code` is in the edition's ISTAT ATECO classification."""
+    try:
+        return ateco.lookup(code, edition=edizione.edizione_ateco) is not None
+    except ValueError:
+        return False
+
+
+def check_sectors(domanda: Domanda, edizione: Edizione) -> Iterator[Finding]:
+    yield from _required("settori", domanda.settori)
+    for i, settore in enumerate(domanda.settori):
+        yield from _required_fields(settore, f"settori[{i}]")
+        for j, code in enumerate(settore.ateco):
+            if not is_known_ateco(code, edizione):
+                yield _finding(
+                    ATECO_SCONOSCIUTO,
+                    f"settori[{i}].ateco[{j}]",
+                    _("\u201c%(code)s\u201d is not in the ATECO classification in force for the call (%(edition)s).",
+                      code=code, edition=ateco.get_edition(edizione.edizione_ateco).title),
+                )
+
+
+def check_needs_and_interventions(domanda: Domanda) -> Iterator[Finding]:
+    yield from _required("fabbisogni", domanda.fabbisogni)
+    ids = {f.id.strip() for f in domanda.fabbisogni if f.id.strip()}
+    for i, fabbisogno in enumerate(domanda.fabbisogni):
+        path = f"fabbisogni[{i}]"
+        yield from _required_fields(fabbisogno, path)
+        if not fabbisogno.fonti:
+            yield _finding(
+                FABBISOGNO_SENZA_FONTE,
+                f"{path}.fonti",
+                _("The need \u201c%(title)s\u201d rests on no analysis, research or study: add at least one source.",
+                  title=fabbisogno.titolo.strip() or fabbisogno.id or i + 1),
+            )
+        for j, fonte in enumerate(fabbisogno.fonti):
+            yield from _required_fields(fonte, f"{path}.fonti[{j}]")
+    yield from _required("interventi", domanda.interventi)
+    answered: set[str] = set()
+    for i, intervento in enumerate(domanda.interventi):
+        path = f"interventi[{i}]"
+        yield from _required_fields(intervento, path)
+        title = intervento.titolo.strip() or str(i + 1)
+        if not intervento.fabbisogni:
+            yield _finding(
+                INTERVENTO_SENZA_FABBISOGNO,
+                f"{path}.fabbisogni",
+                _("The intervention \u201c%(title)s\u201d is tied to no need.", title=title),
+            )
+        for j, ref in enumerate(intervento.fabbisogni):
+            if ref.strip() in ids:
+                answered.add(ref.strip())
+            else:
+                yield _finding(
+                    INTERVENTO_SENZA_FABBISOGNO,
+                    f"{path}.fabbisogni[{j}]",
+                    _("The intervention \u201c%(title)s\u201d refers to the need \u201c%(ref)s\u201d, which does not "
+                      "exist.", title=title, ref=ref),
+                )
+    for i, fabbisogno in enumerate(domanda.fabbisogni):
+        if fabbisogno.id.strip() not in answered:
+            yield _finding(
+                FABBISOGNO_SENZA_INTERVENTO,
+                f"fabbisogni[{i}]",
+                _("No intervention answers the need \u201c%(title)s\u201d.",
+                  title=fabbisogno.titolo.strip() or fabbisogno.id or i + 1),
+            )
+
+
+def check_window(edizione: Edizione, when: datetime) -> Iterator[Finding]:
+    """Submission only: is `when` (aware, any zone) inside the edition's window, in the edition's time zone?"""
+    day = when.astimezone(edizione.zona).date()
+    if not edizione.apertura <= day <= edizione.chiusura:
+        yield _finding(
+            FUORI_FINESTRA,
+            "domanda",
+            _("Applications are accepted from %(start)s to %(end)s; today is %(today)s.",
+              start=format_date(edizione.apertura), end=format_date(edizione.chiusura), today=format_date(day)),
+        )
+
+
+def check_application(domanda: Domanda, edizione: Edizione, *, submitted_at: datetime | None = None) -> list[Finding]:
+    """Return every finding for `domanda` under `edizione`, in document order.
+
+    :param submitted_at: the moment of submission (timezone-aware); only then is the window checked.
+    """
+    findings = [
+        *_required("titolo", domanda.titolo),
+        *check_capofila(domanda, edizione),
+        *check_partnership(domanda, edizione),
+        *check_territory(domanda, edizione),
+        *check_sectors(domanda, edizione),
+        *check_needs_and_interventions(domanda),
+    ]
+    if submitted_at is not None:
+        findings.extend(check_window(edizione, submitted_at))
+    return findings
+
+
+def has_errors(findings: list[Finding]) -> bool:
+    return any(f.severity == ERROR for f in findings)

@@ -1,0 +1,15 @@
+"""Jinja filters and globals: Italian formatting and the call's edition."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from patti_web import i18n
+from patti_web.services import current_edition
+
+
+def register_template_helpers(app: Flask) -> None:
+    app.add_template_filter(i18n.format_date, "data")
+    app.add_template_filter(i18n.format_number, "numero")
+    app.add_template_filter(i18n.format_money, "euro")
+    app.add_template_global(current_edition, "edizione")

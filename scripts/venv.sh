@@ -1,0 +1,24 @@
+# Shared by ./run and ./run-tests: create .venv with Python 3.11+ and install the pinned requirements once.
+ensure_venv() {
+    if [ ! -x .venv/bin/python ]; then
+        python=${PYTHON:-python3}
+        if ! "$python" -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; then
+            echo "Serve Python 3.11 o più recente (comando: $python)." >&2
+            exit 1
+        fi
+        if ! "$python" -m venv .venv; then
+            echo "Impossibile creare .venv: su Debian installare il pacchetto python3-venv (apt-get install python3-venv)." >&2
+            exit 1
+        fi
+    fi
+    stamp=.venv/.requirements
+    wanted=$(cat "$@" | cksum)
+    if [ "$(cat "$stamp" 2>/dev/null)" != "$wanted" ]; then
+        echo "Installazione delle dipendenze in .venv..."
+        args=""
+        for file in "$@"; do args="$args -r $file"; done
+        # shellcheck disable=SC2086 # file names without spaces, split on purpose
+        .venv/bin/python -m pip install --quiet --disable-pip-version-check $args
+        echo "$wanted" > "$stamp"
+    fi
+}

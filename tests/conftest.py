@@ -1,0 +1,63 @@
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+
+import pytest
+
+from patti_web import create_app
+from patti_web.calls import load_edition
+from patti_web.config import TestConfig
+from patti_web.domanda import read_document
+from patti_web.extensions import db as _db
+
+DATA = Path(__file__).parent / "data"
+
+
+@pytest.fixture
+def app():
+    app = create_app(TestConfig)
+    with app.app_context():
+        _db.create_all()
+        yield app
+        _db.session.remove()
+        _db.drop_all()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def edition():
+    return load_edition()
+
+
+@pytest.fixture
+def valid_doc() -> dict:
+    """The valid sample as a plain dict, a fresh copy each time (tests mutate it)."""
+    return copy.deepcopy(_valid_doc())
+
+
+def _valid_doc() -> dict:
+    return json.loads((DATA / "valida.json").read_text(encoding="utf-8"))
+
+
+@pytest.fixture
+def make_domanda(valid_doc):
+    """Build a Domanda from the valid sample, changed by a function of the dict."""
+
+    def make(change=None):
+        doc = copy.deepcopy(valid_doc)
+        if change is not None:
+            change(doc)
+        return read_document(json.dumps(doc))
+
+    return make

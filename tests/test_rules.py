@@ -1,0 +1,276 @@
+"""The rule engine, without an app: one case per finding code, one valid application per territory type."""
+
+from __future__ import annotations
+
+import copy
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from patti_web.calls import EditionError, load_edition, parse_edition
+from patti_web.domanda import read_document
+from patti_web.rules import ERROR, SEVERITY, WARNING, check_application, has_errors
+
+DATA = Path(__file__).parent / "data"
+VALID = json.loads((DATA / "valida.json").read_text(encoding="utf-8"))
+EDITION = load_edition()
+ALL_PROVINCES = [p.chiave for p in EDITION.province]
+
+
+def domanda(change=None):
+    doc = copy.deepcopy(VALID)
+    if change is not None:
+        change(doc)
+    return read_document(json.dumps(doc))
+
+
+def codes(findings):
+    return [(f.code, f.path) for f in findings]
+
+
+def test_the_sample_application_has_no_finding():
+    assert check_application(domanda(), EDITION) == []
+
+
+def _set(path, value):
+    """A change that sets doc[path...] = value; path is a tuple of keys and indices."""
+
+    def change(doc):
+        target = doc
+        for key in path[:-1]:
+            target = target[key]
+        target[path[-1]] = value
+
+    return change
+
+
+def _delete(path):
+    def change(doc):
+        target = doc
+        for key in path[:-1]:
+            target = target[key]
+        del target[path[-1]]
+
+    return change
+
+
+def _remove_partners(*categories):
+    def change(doc):
+        doc["partner"] = [p for p in doc["partner"] if p["categoria"] not in categories]
+
+    return change
+
+
+def _duplicate_partner(doc):
+    doc["partner"].append(copy.deepcopy(doc["partner"][0]) | {"categoria": "terzo_settore"})
+
+
+def _partner_like_capofila(doc):
+    doc["partner"][3]["codice_fiscale"] = " 800 1387 0177 "
+
+
+CASES = [
+    # (id, change, expected (code, path) in the findings)
+    ("titolo vuoto", _set(("titolo",), "  "), ("CAMPO_OBBLIGATORIO", "titolo")),
+    ("chiave mancante", _delete(("capofila", "pec")), ("CAMPO_OBBLIGATORIO", "capofila.pec")),
+    ("campo annidato", _set(("capofila", "sede", "cap"), ""), ("CAMPO_OBBLIGATORIO", "capofila.sede.cap")),
+    ("partner senza nome", _set(("partner", 2, "denominazione"), ""),
+     ("CAMPO_OBBLIGATORIO", "partner[2].denominazione")),
+    ("fonte senza anno", _set(("fabbisogni", 0, "fonti", 0, "anno"), None),
+     ("CAMPO_OBBLIGATORIO", "fabbisogni[0].fonti[0].anno")),
+    ("nessun settore", _set(("settori",), []), ("CAMPO_OBBLIGATORIO", "settori")),
+    ("nessun intervento", _set(("interventi",), []), ("CAMPO_OBBLIGATORIO", "interventi")),
+    ("tipologia mancante", _set(("capofila", "tipologia"), ""), ("CAPOFILA_TIPOLOGIA", "capofila.tipologia")),
+    ("tipologia non ammessa", _set(("capofila", "tipologia"), "comune"), ("CAPOFILA_TIPOLOGIA", "capofila.tipologia")),
+    ("categoria inventata", _set(("partner", 3, "categoria"), "banche_etiche"),
+     ("CATEGORIA_SCONOSCIUTA", "partner[3].categoria")),
+    ("manca sindacati", _remove_partners("sindacati"), ("CATEGORIA_OBBLIGATORIA_MANCANTE", "partner")),
+    ("due ulteriori", _remove_partners("enti_bilaterali"), ("CATEGORIE_ULTERIORI_INSUFFICIENTI", "partner")),
+    ("provinciale con due", _set(("territorio", "province"), ["BS", "BG"]),
+     ("TERRITORIO_PROVINCE", "territorio.province")),
+    ("ambito inesistente", _set(("territorio", "ambito"), "nazionale"), ("TERRITORIO_PROVINCE", "territorio.ambito")),
+    ("provincia TO", _set(("territorio", "province"), ["TO"]),
+     ("PROVINCIA_SCONOSCIUTA", "territorio.province[0]")),
+    ("sede capofila fuori regione", _set(("capofila", "sede", "provincia"), "TO"),
+     ("PROVINCIA_SCONOSCIUTA", "capofila.sede.provincia")),
+    ("partner ripetuto", _duplicate_partner, ("SOGGETTO_DUPLICATO", "partner[6].codice_fiscale")),
+    ("partner uguale al capofila", _partner_like_capofila, ("SOGGETTO_DUPLICATO", "partner[3].codice_fiscale")),
+    ("cf sbagliato", _set(("partner", 0, "codice_fiscale"), "00859790173"),
+     ("CODICE_FISCALE_NON_VALIDO", "partner[0].codice_fiscale")),
+    ("cf persona sbagliato", _set(("capofila", "legale_rappresentante", "codice_fiscale"), "RSSMRA85T10A562T"),
+     ("CODICE_FISCALE_NON_VALIDO", "capofila.legale_rappresentante.codice_fiscale")),
+    ("fabbisogno senza fonti", _set(("fabbisogni", 0, "fonti"), []),
+     ("FABBISOGNO_SENZA_FONTE", "fabbisogni[0].fonti")),
+    ("intervento senza legami", _set(("interventi", 0, "fabbisogni"), []),
+     ("INTERVENTO_SENZA_FABBISOGNO", "interventi[0].fabbisogni")),
+    ("intervento su fabbisogno inesistente", _set(("interventi", 0, "fabbisogni"), ["F1", "F7"]),
+     ("INTERVENTO_SENZA_FABBISOGNO", "interventi[0].fabbisogni[1]")),
+    ("fabbisogno senza intervento", _set(("interventi", 0, "fabbisogni"), ["F9"]),
+     ("FABBISOGNO_SENZA_INTERVENTO", "fabbisogni[0]")),
+    ("ateco inesistente", _set(("settori", 0, "ateco"), ["25.62", "99.99"]),
+     ("ATECO_SCONOSCIUTO", "settori[0].ateco[1]")),
+    ("ateco non numerico", _set(("settori", 0, "ateco"), ["meccanica"]), ("ATECO_SCONOSCIUTO", "settori[0].ateco[0]")),
+]
+
+
+@pytest.mark.parametrize(("change", "expected"), [c[1:] for c in CASES], ids=[c[0] for c in CASES])
+def test_each_rule_reports_its_finding(change, expected):
+    findings = check_application(domanda(change), EDITION)
+    assert expected in codes(findings)
+    finding = next(f for f in findings if (f.code, f.path) == expected)
+    assert finding.severity == SEVERITY[finding.code]
+    assert finding.message.strip()
+
+
+def test_every_finding_code_of_the_contract_has_a_case():
+    covered = {expected[0] for *_, expected in CASES} | {"FUORI_FINESTRA"}
+    assert covered == set(SEVERITY)
+
+
+def test_warnings_do_not_make_an_application_fail():
+    findings = check_application(domanda(_set(("settori", 0, "ateco"), ["99.99"])), EDITION)
+    assert [f.severity for f in findings] == [WARNING]
+    assert not has_errors(findings)
+
+
+def test_missing_mandatory_categories_are_one_finding_each_naming_the_category():
+    findings = check_application(domanda(_remove_partners("distretti_filiere", "sindacati")), EDITION)
+    missing = [f for f in findings if f.code == "CATEGORIA_OBBLIGATORIA_MANCANTE"]
+    assert len(missing) == 2
+    assert "Distretti del Commercio" in missing[0].message
+    assert "Organizzazioni sindacali" in missing[1].message
+
+
+def test_the_further_categories_message_says_how_many_are_present():
+    findings = check_application(domanda(_remove_partners("enti_bilaterali", "universita_ricerca")), EDITION)
+    (finding,) = [f for f in findings if f.code == "CATEGORIE_ULTERIORI_INSUFFICIENTI"]
+    assert "1" in finding.message and "3" in finding.message
+
+
+def test_an_employers_association_as_lead_counts_as_the_companies_category():
+    def change(doc):
+        doc["capofila"]["tipologia"] = "associazione_datoriale"
+        doc["partner"] = [p for p in doc["partner"] if p["categoria"] != "imprese"]
+
+    assert check_application(domanda(change), EDITION) == []
+
+
+def test_a_chamber_of_commerce_as_lead_counts_towards_no_category():
+    findings = check_application(domanda(_remove_partners("imprese")), EDITION)
+    assert ("CATEGORIA_OBBLIGATORIA_MANCANTE", "partner") in codes(findings)
+
+
+def test_all_findings_come_at_once_not_only_the_first():
+    def change(doc):
+        doc["titolo"] = ""
+        doc["capofila"]["tipologia"] = "comune"
+        doc["partner"][0]["categoria"] = "banche"
+        doc["territorio"] = {"ambito": "interprovinciale", "province": ["TO"]}
+        doc["fabbisogni"][0]["fonti"] = []
+        doc["interventi"][0]["fabbisogni"] = []
+
+    found = {f.code for f in check_application(domanda(change), EDITION)}
+    assert {"CAMPO_OBBLIGATORIO", "CAPOFILA_TIPOLOGIA", "CATEGORIA_SCONOSCIUTA", "CATEGORIA_OBBLIGATORIA_MANCANTE",
+            "PROVINCIA_SCONOSCIUTA", "TERRITORIO_PROVINCE", "FABBISOGNO_SENZA_FONTE",
+            "INTERVENTO_SENZA_FABBISOGNO", "FABBISOGNO_SENZA_INTERVENTO"} <= found
+
+
+@pytest.mark.parametrize(
+    ("ambito", "province"),
+    [
+        ("regionale", []),
+        ("regionale", ALL_PROVINCES),
+        ("interprovinciale", ["BS", "BG"]),
+        ("interprovinciale", ["MI", "MB", "LO", "PV"]),
+        ("provinciale", ["BS"]),
+        ("provinciale", ["bs"]),
+    ],
+)
+def test_a_valid_application_for_each_territory_type(ambito, province):
+    assert check_application(domanda(_set(("territorio",), {"ambito": ambito, "province": province})), EDITION) == []
+
+
+@pytest.mark.parametrize(
+    ("ambito", "province"),
+    [
+        ("regionale", ["BS"]),
+        ("regionale", ALL_PROVINCES[:-1]),
+        ("interprovinciale", ["BS"]),
+        ("interprovinciale", []),
+        ("interprovinciale", ["BS", "BS"]),
+        ("provinciale", []),
+        ("provinciale", ["BS", "MI"]),
+    ],
+)
+def test_a_province_list_that_does_not_fit_the_scope(ambito, province):
+    findings = check_application(domanda(_set(("territorio",), {"ambito": ambito, "province": province})), EDITION)
+    assert codes(findings) == [("TERRITORIO_PROVINCE", "territorio.province")]
+    assert findings[0].severity == ERROR
+
+
+@pytest.mark.parametrize(
+    ("moment", "inside"),
+    [
+        (datetime(2023, 1, 15, 22, 59, tzinfo=UTC), False),  # 23:59 of 15 January in Rome
+        (datetime(2023, 1, 15, 23, 0, tzinfo=UTC), True),  # midnight of 16 January in Rome
+        (datetime(2023, 2, 28, 22, 59, tzinfo=UTC), True),
+        (datetime(2023, 2, 28, 23, 0, tzinfo=UTC), False),  # 1 March in Rome
+        (datetime(2026, 11, 25, 10, 0, tzinfo=UTC), False),
+    ],
+)
+def test_the_window_is_checked_only_at_submission_in_rome_time(moment, inside):
+    assert check_application(domanda(), EDITION) == []
+    findings = check_application(domanda(), EDITION, submitted_at=moment)
+    assert codes(findings) == ([] if inside else [("FUORI_FINESTRA", "domanda")])
+
+
+def test_an_operator_can_set_another_window():
+    from datetime import date
+
+    edition = EDITION.with_window(date(2023, 1, 16), date(2023, 3, 15))
+    assert check_application(domanda(), edition, submitted_at=datetime(2023, 3, 10, 12, tzinfo=UTC)) == []
+    with pytest.raises(EditionError):
+        EDITION.with_window(date(2023, 3, 1), date(2023, 2, 1))
+
+
+def test_a_second_edition_is_a_new_definition_not_new_code():
+    edition = parse_edition(DATA / "edizione_prova.toml")
+    doc = {
+        "format": "patti-web/domanda@1",
+        "titolo": "Patto di prova",
+        "capofila": copy.deepcopy(VALID["capofila"]) | {"tipologia": "comune_capoluogo"},
+        "partner": [
+            copy.deepcopy(VALID["partner"][0]) | {"categoria": "scuole"},
+            copy.deepcopy(VALID["partner"][1]) | {"categoria": "banche"},
+        ],
+        "territorio": {"ambito": "comunale", "province": ["X1"]},
+        "settori": VALID["settori"],
+        "fabbisogni": VALID["fabbisogni"],
+        "interventi": VALID["interventi"],
+    }
+    doc["capofila"]["sede"]["provincia"] = "X1"
+    # The made-up lead type "comune_capoluogo" counts as the mandatory "imprese"; "scuole" comes from a partner.
+    assert check_application(read_document(json.dumps(doc)), edition) == []
+    # The same document under the 2023 edition breaks its rules.
+    under_2023 = {f.code for f in check_application(read_document(json.dumps(doc)), EDITION)}
+    assert {"CAPOFILA_TIPOLOGIA", "CATEGORIA_SCONOSCIUTA", "TERRITORIO_PROVINCE", "PROVINCIA_SCONOSCIUTA"} <= under_2023
+    # And the made-up edition has its own minimum of further categories.
+    doc["partner"].pop()
+    findings = check_application(read_document(json.dumps(doc)), edition)
+    assert codes(findings) == [("CATEGORIE_ULTERIORI_INSUFFICIENTI", "partner")]
+
+
+@pytest.mark.parametrize(
+    ("text", "error"),
+    [
+        ("chiave = 'x'", "missing key"),
+        ("not toml [", "Expected"),
+    ],
+)
+def test_a_broken_edition_file_is_refused_with_a_reason(tmp_path, text, error):
+    path = tmp_path / "rotta.toml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(EditionError, match=error):
+        parse_edition(path)

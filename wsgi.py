@@ -1,0 +1,3 @@
+from patti_web import create_app
+
+app = create_app()
