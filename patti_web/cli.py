@@ -5,16 +5,19 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import click
 from flask import Flask
 from flask.cli import AppGroup
 from sqlalchemy.exc import SQLAlchemyError
 
+from patti_web.documents import build_manifestazione_docx, pdf
 from patti_web.domanda import MAX_DOCUMENT_BYTES, DocumentError, Domanda, read_document, write_document
 from patti_web.extensions import db
-from patti_web.i18n import TRANSLATIONS_DIR
+from patti_web.i18n import TIMEZONE, TRANSLATIONS_DIR
 from patti_web.i18n import gettext as _
 from patti_web.rules import check_application, has_errors
 from patti_web.services import NotFound, current_edition, get_application, import_application, to_domanda
@@ -99,6 +102,36 @@ def export_command(application_id: int, output: str) -> None:
     except OSError as exc:
         _fail(_("cannot write %(path)s (%(reason)s).", path=output, reason=exc.strerror or exc))
     click.echo(_("Application %(id)s written to %(path)s.", id=application_id, path=output))
+
+
+@patti.command("export-docx")
+@click.argument("file")
+@click.option("-o", "--output", required=True, help="The file to write: .docx, or .pdf for PDF/A-2b (LibreOffice).")
+@click.option("--data", "day", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+              help="The document's date (YYYY-MM-DD); default today in Italy. The web download uses the day of "
+                   "the application's last change.")
+def export_docx_command(file: str, output: str, day) -> None:
+    """Write the manifestazione di interesse of FILE as DOCX (the same bytes as the web download) or PDF."""
+    domanda = _read(file)
+    day = day.date() if day else datetime.now(ZoneInfo(TIMEZONE)).date()
+    data = build_manifestazione_docx(domanda, current_edition(), day)
+    if output.lower().endswith(".pdf"):
+        try:
+            data = pdf.convert_docx_to_pdf(data)
+        except pdf.PdfUnavailable:
+            _fail(_("the PDF cannot be produced here: LibreOffice (soffice) is not installed."))
+        except pdf.PdfConversionError as exc:
+            _fail(_("LibreOffice could not produce the PDF (%(reason)s).", reason=str(exc)[:200]))
+    try:
+        Path(output).write_bytes(data)
+    except OSError as exc:
+        _fail(_("cannot write %(path)s (%(reason)s).", path=output, reason=exc.strerror or exc))
+    findings = check_application(domanda, current_edition())
+    if has_errors(findings):
+        click.echo(_("%(path)s written as a DRAFT: the application still has %(count)s errors.", path=output,
+                     count=sum(f.severity == "error" for f in findings)), err=True)
+    else:
+        click.echo(_("%(path)s written.", path=output))
 
 
 def _pybabel(*args: str) -> None:

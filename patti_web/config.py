@@ -28,6 +28,10 @@ class Config:
     PATTI_EDIZIONE = os.environ.get("PATTI_EDIZIONE", "lombardia_2023")
     PATTI_FINESTRA_APERTURA = _date("PATTI_FINESTRA_APERTURA")
     PATTI_FINESTRA_CHIUSURA = _date("PATTI_FINESTRA_CHIUSURA")
+    # Seconds LibreOffice may take for one PDF.
+    PATTI_PDF_TIMEOUT = int(os.environ.get("PATTI_PDF_TIMEOUT", "90"))
+    # Where finished PDFs are kept (one per application); None means instance/pdf-cache.
+    PATTI_PDF_CACHE = os.environ.get("PATTI_PDF_CACHE")
     BABEL_DEFAULT_LOCALE = "it"
     BABEL_DEFAULT_TIMEZONE = "Europe/Rome"
     MAX_CONTENT_LENGTH = 6 * 1024 * 1024

@@ -7,12 +7,16 @@ from __future__ import annotations
 
 import logging
 from dataclasses import fields, is_dataclass
+from datetime import UTC, date
+from zoneinfo import ZoneInfo
 
 from flask import current_app
 
 from patti_web import domanda as doc
 from patti_web.calls import Edizione
+from patti_web.documents import build_manifestazione_docx, docx_filename
 from patti_web.extensions import db
+from patti_web.i18n import TIMEZONE
 from patti_web.models import (
     Application,
     Intervention,
@@ -149,3 +153,15 @@ def get_application(application_id: int) -> Application:
 def check_stored_application(app: Application) -> list[Finding]:
     """Every finding of the rule engine for a stored application (drafting: the window is not checked)."""
     return check_application(to_domanda(app), current_edition())
+
+
+def document_date(app: Application) -> date:
+    """The date a stored application's documents carry: the day of its last change, in Italian time."""
+    return app.updated_at.replace(tzinfo=UTC).astimezone(ZoneInfo(TIMEZONE)).date()
+
+
+def build_docx(app: Application) -> tuple[bytes, str]:
+    """The manifestazione di interesse of a stored application, and its download file name."""
+    domanda = to_domanda(app)
+    day = document_date(app)
+    return build_manifestazione_docx(domanda, current_edition(), day), docx_filename(domanda, day)

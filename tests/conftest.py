@@ -16,8 +16,9 @@ DATA = Path(__file__).parent / "data"
 
 
 @pytest.fixture
-def app():
+def app(tmp_path):
     app = create_app(TestConfig)
+    app.config["PATTI_PDF_CACHE"] = str(tmp_path / "pdf-cache")
     with app.app_context():
         _db.create_all()
         yield app

@@ -28,6 +28,12 @@ class Voce:
 
     chiave: str
     etichetta: str
+    breve: str = ""
+
+    @property
+    def nome_breve(self) -> str:
+        """The short label for tables, or the full one when the edition gives none."""
+        return self.breve or self.etichetta
 
 
 @dataclass(frozen=True)
@@ -60,7 +66,7 @@ class Edizione:
     categorie_obbligatorie: tuple[Voce, ...]
     categorie_ulteriori: tuple[Voce, ...]
     ambiti: tuple[Ambito, ...]
-    province: tuple[Voce, ...]  # chiave = sigla, etichetta = full name
+    province: tuple[Voce, ...]  # chiave = sigla, etichetta = full name, breve = name for tables
 
     @property
     def zona(self) -> ZoneInfo:

@@ -1,0 +1,107 @@
+"""Downloads: the DOCX of a stored application (same bytes as the CLI), and the PDF or a clear 503."""
+
+from __future__ import annotations
+
+import io
+import json
+import shutil
+from datetime import datetime
+from pathlib import Path
+
+import docx
+import pytest
+
+from patti_web.documents import pdf
+from patti_web.domanda import read_document
+from patti_web.extensions import db
+from patti_web.services import import_application
+
+DATA = Path(__file__).parent / "data"
+
+
+@pytest.fixture
+def stored(app, valid_doc):
+    application = import_application(read_document(json.dumps(valid_doc)))
+    # 23:30 UTC on the 23rd is already the 24th in Italy.
+    application.updated_at = datetime(2026, 11, 23, 23, 30)
+    db.session.commit()
+    return application
+
+
+def test_the_docx_download_has_a_clean_name_and_is_a_word_document(client, stored):
+    response = client.get(f"/domande/{stored.id}/manifestazione.docx")
+    assert response.status_code == 200
+    assert response.mimetype == "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+    assert response.headers["Content-Disposition"] == (
+        "attachment; filename=manifestazione-interesse-patto-per-la-meccanica-bresciana-2026-11-24.docx")
+    document = docx.Document(io.BytesIO(response.data))
+    assert "Luogo e data: Brescia, 24 novembre 2026" in [p.text for p in document.paragraphs]
+
+
+def test_the_cli_writes_the_same_bytes_as_the_web_download(client, runner, stored, tmp_path):
+    web = client.get(f"/domande/{stored.id}/manifestazione.docx").data
+    out = tmp_path / "cli.docx"
+    result = runner.invoke(args=["patti", "export-docx", str(DATA / "valida.json"), "-o", str(out),
+                                 "--data", "2026-11-24"])
+    assert result.exit_code == 0, result.output
+    assert out.read_bytes() == web
+
+
+def test_the_cli_exports_a_draft_and_says_so(runner, tmp_path):
+    out = tmp_path / "bozza.docx"
+    result = runner.invoke(args=["patti", "export-docx", str(DATA / "con_errori.json"), "-o", str(out)])
+    assert result.exit_code == 0
+    assert "BOZZA" in result.stderr
+    assert "BOZZA \u2014 non conforme all'avviso" in [p.text for p in docx.Document(str(out)).paragraphs]
+
+
+def test_the_cli_refuses_an_unreadable_file_with_exit_2(runner, tmp_path):
+    bad = tmp_path / "rotto.json"
+    bad.write_text("[]", encoding="utf-8")
+    result = runner.invoke(args=["patti", "export-docx", str(bad), "-o", str(tmp_path / "x.docx")])
+    assert result.exit_code == 2
+    assert not (tmp_path / "x.docx").exists()
+
+
+def test_an_unknown_application_is_404(client):
+    assert client.get("/domande/999/manifestazione.docx").status_code == 404
+    assert client.get("/domande/999/manifestazione.pdf").status_code == 404
+
+
+def test_without_libreoffice_the_pdf_is_reported_unavailable_not_an_error(client, stored, monkeypatch):
+    monkeypatch.setattr(pdf, "soffice_path", lambda: None)
+    response = client.get(f"/domande/{stored.id}/manifestazione.pdf")
+    assert response.status_code == 503
+    html = response.get_data(as_text=True)
+    assert "PDF non disponibile" in html and "LibreOffice" in html
+
+
+def test_a_failed_conversion_is_a_clear_page(client, stored, monkeypatch):
+    def fail(data, **kwargs):
+        raise pdf.PdfConversionError("boom")
+
+    monkeypatch.setattr(pdf, "soffice_path", lambda: "/bin/false")
+    monkeypatch.setattr(pdf, "convert_docx_to_pdf", fail)
+    response = client.get(f"/domande/{stored.id}/manifestazione.pdf")
+    assert response.status_code == 503
+    assert "boom" not in response.get_data(as_text=True)
+
+
+@pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice (soffice) is not installed")
+def test_the_pdf_download_is_a_pdf_and_is_kept_for_the_next_request(client, stored, monkeypatch):
+    response = client.get(f"/domande/{stored.id}/manifestazione.pdf")
+    assert response.status_code == 200
+    assert response.mimetype == "application/pdf"
+    assert response.data.startswith(b"%PDF")
+    assert "manifestazione-interesse-patto-per-la-meccanica-bresciana-2026-11-24.pdf" in (
+        response.headers["Content-Disposition"])
+    first = response.data
+    response.close()
+
+    def must_not_run(*args, **kwargs):
+        raise AssertionError("converted twice")
+
+    monkeypatch.setattr(pdf, "convert_docx_to_pdf", must_not_run)
+    again = client.get(f"/domande/{stored.id}/manifestazione.pdf")
+    assert again.data == first
+    again.close()
