@@ -217,7 +217,8 @@ def test_the_template_is_read_from_disk_once_per_process(valid_doc):
 
 
 def test_the_download_name_is_clean():
-    domanda = read_document(json.dumps({"format": "patti-web/domanda@1", "titolo": "Patto per l'ospitalit\u00e0 & co."}))
+    title = "Patto per l'ospitalit\u00e0 & co."
+    domanda = read_document(json.dumps({"format": "patti-web/domanda@1", "titolo": title}))
     assert docx_filename(domanda, DAY) == "manifestazione-interesse-patto-per-l-ospitalita-co-2026-11-24.docx"
     assert docx_filename(read_document('{"format": "patti-web/domanda@1"}'), DAY) == (
         "manifestazione-interesse-domanda-2026-11-24.docx")
