@@ -6,10 +6,11 @@ import secrets
 from pathlib import Path
 
 from flask import Flask
+from htmx_flask import Htmx
 
 from patti_web.calls import load_edition
 from patti_web.config import Config
-from patti_web.extensions import babel, csrf, db, migrate
+from patti_web.extensions import babel, csrf, db, login_manager, migrate
 from patti_web.i18n import TRANSLATIONS_DIR, select_locale
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -47,8 +48,17 @@ def create_app(test_config: type | dict | None = None) -> Flask:
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True, compare_type=True)
     babel.init_app(app, locale_selector=select_locale)
     csrf.init_app(app)
+    Htmx(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = None  # the login page says why itself
 
-    from patti_web import models  # noqa: F401 - register the tables with the metadata
+    from patti_web import models
+
+    @login_manager.user_loader
+    def load_user(user_id: str):
+        return db.session.get(models.User, int(user_id)) if user_id.isdigit() else None
+
     from patti_web.cli import register_cli
     from patti_web.errors import register_error_handlers
     from patti_web.templating import register_template_helpers

@@ -36,7 +36,18 @@ class Config:
     BABEL_DEFAULT_TIMEZONE = "Europe/Rome"
     MAX_CONTENT_LENGTH = 6 * 1024 * 1024
     SESSION_COOKIE_HTTPONLY = True
+    # A CSRF token lives as long as the session, so a long form typed slowly is not refused.
+    WTF_CSRF_TIME_LIMIT = None
     SESSION_COOKIE_SAMESITE = "Lax"
+    # Outgoing mail (password reset links). Without MAIL_SERVER the mail is written to the log (development).
+    MAIL_SERVER = os.environ.get("MAIL_SERVER")
+    MAIL_PORT = int(os.environ.get("MAIL_PORT", "25"))
+    MAIL_USE_TLS = os.environ.get("MAIL_USE_TLS", "").lower() in ("1", "true", "yes", "on")  # STARTTLS
+    MAIL_USERNAME = os.environ.get("MAIL_USERNAME")
+    MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD")
+    MAIL_SENDER = os.environ.get("MAIL_SENDER", "Patti Web <noreply@localhost>")
+    # Seconds a password reset link stays valid.
+    PASSWORD_RESET_MAX_AGE = int(os.environ.get("PASSWORD_RESET_MAX_AGE", "3600"))
 
 
 class TestConfig(Config):

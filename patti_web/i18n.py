@@ -7,10 +7,11 @@ the same catalogue as the pages.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from babel import Locale, dates, numbers
 from babel.support import LazyProxy, Translations
@@ -66,3 +67,11 @@ def format_money(value: int | float | Decimal) -> str:
 
 def locale() -> Locale:
     return Locale.parse(LOCALE)
+
+
+def format_datetime(value: datetime) -> str:
+    """Italian date and time in Italy's zone, e.g. "24 novembre 2026, 10:15". Naive values are UTC."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    local = value.astimezone(ZoneInfo(TIMEZONE))
+    return f"{format_date(local)}, {local:%H:%M}"

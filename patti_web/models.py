@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from flask_login import UserMixin
 from sqlalchemy import ForeignKey, Integer, String, Text
 from sqlalchemy.ext.orderinglist import ordering_list
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -28,18 +29,58 @@ def _children(cls: str) -> Mapped:
     )
 
 
+class User(UserMixin, db.Model):
+    """Someone who prepares applications; sees and changes only their own."""
+
+    __tablename__ = "user_account"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    nome: Mapped[str] = mapped_column(String(200))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(default=_now)
+
+    applications: Mapped[list[Application]] = relationship(back_populates="owner", cascade="all, delete-orphan")
+
+    def __repr__(self) -> str:
+        return f"<User {self.id} {self.email!r}>"
+
+
+class PendingForm(db.Model):
+    """What a user typed into a form when their session had expired, kept until they log in again."""
+
+    __tablename__ = "pending_form"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    path: Mapped[str] = mapped_column(String(500))
+    data: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=_now, index=True)
+
+
+class UsedFormToken(db.Model):
+    """One-time tokens of "add" forms already processed: a second click on "Aggiungi" adds nothing."""
+
+    __tablename__ = "used_form_token"
+
+    token: Mapped[str] = mapped_column(String(64), primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(default=_now, index=True)
+
+
 class Application(db.Model):
     """One manifestazione di interesse, as drafted in the portal."""
 
     __tablename__ = "application"
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    # Null for applications imported from the command line without an owner: they are not shown on the web.
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
     edizione: Mapped[str] = mapped_column(String(60))
     titolo: Mapped[str] = mapped_column(String(300), default="")
     territorio_ambito: Mapped[str] = mapped_column(String(40), default="")
     created_at: Mapped[datetime] = mapped_column(default=_now)
     updated_at: Mapped[datetime] = mapped_column(default=_now, onupdate=_now)
 
+    owner: Mapped[User | None] = relationship(back_populates="applications")
     capofila: Mapped[LeadPartner] = relationship(
         back_populates="application", cascade="all, delete-orphan", uselist=False
     )

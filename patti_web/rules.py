@@ -14,7 +14,7 @@ import ateco
 from stdnum.it import codicefiscale
 
 from patti_web.calls import Edizione
-from patti_web.domanda import Domanda
+from patti_web.domanda import Capofila, Domanda
 from patti_web.i18n import format_date
 from patti_web.i18n import gettext as _
 
@@ -105,6 +105,8 @@ class Finding:
     severity: str
     path: str
     message: str
+    # What the finding is about, when a path is not enough (e.g. the missing category's key). Not in the JSON.
+    ref: str = ""
 
     def as_dict(self) -> dict[str, str]:
         return {"code": self.code, "severity": self.severity, "path": self.path, "message": self.message}
@@ -113,8 +115,8 @@ class Finding:
         return f"{self.severity.upper()} {self.code} {self.path}: {self.message}"
 
 
-def _finding(code: str, path: str, message: str) -> Finding:
-    return Finding(code, SEVERITY[code], path, message)
+def _finding(code: str, path: str, message: str, ref: str = "") -> Finding:
+    return Finding(code, SEVERITY[code], path, message, ref)
 
 
 def _blank(value: object) -> bool:
@@ -203,12 +205,18 @@ def _unknown_province(path: str, sigla: str, edizione: Edizione) -> Finding:
     )
 
 
-def check_partnership(domanda: Domanda, edizione: Edizione) -> Iterator[Finding]:
-    categorie = edizione.categorie
-    presenti: set[str] = set()
+def categories_present(domanda: Domanda, edizione: Edizione) -> set[str]:
+    """The partner categories of the call that the partnership covers (the lead counts as the edition says)."""
+    presenti = {p.categoria.strip() for p in domanda.partner} & set(edizione.categorie)
     tipo = edizione.tipi_capofila.get(domanda.capofila.tipologia.strip())
     if tipo is not None and tipo.conta_come:
         presenti.add(tipo.conta_come)
+    return presenti
+
+
+def check_partnership(domanda: Domanda, edizione: Edizione) -> Iterator[Finding]:
+    categorie = edizione.categorie
+    presenti = categories_present(domanda, edizione)
     seen: dict[str, str] = {}
     cf_capofila = normalize_tax_code(domanda.capofila.codice_fiscale)
     if cf_capofila:
@@ -223,8 +231,6 @@ def check_partnership(domanda: Domanda, edizione: Edizione) -> Iterator[Finding]
                 f"{path}.categoria",
                 _("\u201c%(value)s\u201d is not a partner category of the call.", value=categoria),
             )
-        elif categoria:
-            presenti.add(categoria)
         yield from _tax_code(f"{path}.codice_fiscale", partner.codice_fiscale)
         cf = normalize_tax_code(partner.codice_fiscale)
         if cf in seen:
@@ -243,6 +249,7 @@ def check_partnership(domanda: Domanda, edizione: Edizione) -> Iterator[Finding]
                 "partner",
                 _("The partnership has no member of the mandatory category \u201c%(label)s\u201d.",
                   label=categoria.etichetta),
+                ref=categoria.chiave,
             )
     ulteriori = len(presenti & {c.chiave for c in edizione.categorie_ulteriori})
     if ulteriori < edizione.minimo_categorie_ulteriori:
@@ -399,3 +406,99 @@ def check_application(domanda: Domanda, edizione: Edizione, *, submitted_at: dat
 
 def has_errors(findings: list[Finding]) -> bool:
     return any(f.severity == ERROR for f in findings)
+
+
+# The live checklist and the task list: views of the findings above, never a second copy of the rules.
+
+
+@dataclass(frozen=True)
+class ChecklistItem:
+    """One rule of the call as met or unmet, for the composition checklist."""
+
+    key: str
+    label: str
+    met: bool
+    detail: str = ""
+
+
+def _has(findings: list[Finding], *codes: str, path: str = "", ref: str | None = None) -> bool:
+    return any(
+        f.code in codes and f.path.startswith(path) and (ref is None or f.ref == ref) for f in findings
+    )
+
+
+def checklist(domanda: Domanda, edizione: Edizione, findings: list[Finding]) -> list[ChecklistItem]:
+    """Each rule of the call the partnership must meet, as met/unmet, read off the engine's findings."""
+    items = [
+        ChecklistItem("capofila", _("The lead partner is of a type allowed by the call"),
+                      not _has(findings, CAPOFILA_TIPOLOGIA)),
+    ]
+    for categoria in edizione.categorie_obbligatorie:
+        items.append(ChecklistItem(
+            f"categoria-{categoria.chiave}",
+            _("At least one member: %(label)s", label=categoria.nome_breve),
+            not _has(findings, CATEGORIA_OBBLIGATORIA_MANCANTE, ref=categoria.chiave),
+        ))
+    ulteriori = len(categories_present(domanda, edizione) & {c.chiave for c in edizione.categorie_ulteriori})
+    minimo = edizione.minimo_categorie_ulteriori
+    items.append(ChecklistItem(
+        "categorie-ulteriori",
+        _("At least %(min)s further categories: %(count)s of %(min)s", min=minimo, count=min(ulteriori, minimo)),
+        not _has(findings, CATEGORIE_ULTERIORI_INSUFFICIENTI),
+    ))
+    items.append(ChecklistItem(
+        "soggetti",
+        _("Valid tax codes, no member listed twice"),
+        not _has(findings, CODICE_FISCALE_NON_VALIDO, SOGGETTO_DUPLICATO, CATEGORIA_SCONOSCIUTA),
+    ))
+    items.append(ChecklistItem(
+        "territorio",
+        _("Territorial scope and provinces agree"),
+        not _has(findings, TERRITORIO_PROVINCE, PROVINCIA_SCONOSCIUTA, CAMPO_OBBLIGATORIO, path="territorio"),
+    ))
+    items.append(ChecklistItem(
+        "fabbisogni",
+        _("Every skills need rests on at least one study"),
+        bool(domanda.fabbisogni) and not _has(findings, FABBISOGNO_SENZA_FONTE),
+        "" if domanda.fabbisogni else _("No skills need yet."),
+    ))
+    items.append(ChecklistItem(
+        "interventi",
+        _("Every intervention answers a skills need"),
+        bool(domanda.interventi) and not _has(findings, INTERVENTO_SENZA_FABBISOGNO),
+        "" if domanda.interventi else _("No intervention yet."),
+    ))
+    return items
+
+
+TODO, DONE, WITH_ERRORS = "da_completare", "completato", "con_errori"
+# Sections of the application (the task list), with the finding paths that belong to each.
+SECTIONS = (
+    ("capofila", ("titolo", "capofila")),
+    ("partenariato", ("partner",)),
+    ("territorio", ("territorio",)),
+    ("settori", ("settori",)),
+    ("fabbisogni", ("fabbisogni",)),
+    ("interventi", ("interventi",)),
+)
+
+
+def _started(section: str, domanda: Domanda) -> bool:
+    if section == "capofila":
+        return domanda.capofila != Capofila()
+    if section == "territorio":
+        return bool(domanda.territorio.ambito or domanda.territorio.province)
+    return bool(getattr(domanda, {"partenariato": "partner"}.get(section, section)))
+
+
+def section_statuses(domanda: Domanda, findings: list[Finding]) -> dict[str, str]:
+    """Each section's state for the task list: not started, done, or with errors (warnings do not count)."""
+    statuses = {}
+    for section, prefixes in SECTIONS:
+        errors = any(f.severity == ERROR and f.path.split("[")[0].split(".")[0] in prefixes for f in findings)
+        if not _started(section, domanda):
+            statuses[section] = TODO
+        else:
+            statuses[section] = WITH_ERRORS if errors else DONE
+    statuses["riepilogo"] = DONE if not has_errors(findings) else TODO
+    return statuses

@@ -5,18 +5,23 @@ Services load, mutate and flush; the caller (a view or a CLI command) commits on
 
 from __future__ import annotations
 
+import json
 import logging
+import secrets
 from dataclasses import fields, is_dataclass
-from datetime import UTC, date
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import current_app
+from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
 
 from patti_web import domanda as doc
 from patti_web.calls import Edizione
 from patti_web.documents import build_manifestazione_docx, docx_filename
 from patti_web.extensions import db
 from patti_web.i18n import TIMEZONE
+from patti_web.i18n import gettext as _
 from patti_web.models import (
     Application,
     Intervention,
@@ -25,9 +30,12 @@ from patti_web.models import (
     Need,
     NeedSource,
     Partner,
+    PendingForm,
     Sector,
     SectorAteco,
     TerritoryProvince,
+    UsedFormToken,
+    User,
 )
 from patti_web.rules import Finding, check_application
 
@@ -36,6 +44,10 @@ log = logging.getLogger(__name__)
 
 class NotFound(LookupError):
     """No application with that id (for this caller)."""
+
+
+class DuplicateSubmission(Exception):
+    """The same "add" form was submitted twice (two clicks): the first one counted."""
 
 
 def current_edition() -> Edizione:
@@ -133,9 +145,9 @@ def to_domanda(app: Application) -> doc.Domanda:
     )
 
 
-def import_application(domanda: doc.Domanda) -> Application:
+def import_application(domanda: doc.Domanda, owner: User | None = None) -> Application:
     """Store a new application from a document; flushes so that it has an id."""
-    app = fill_application(Application(edizione=current_edition().chiave), domanda)
+    app = fill_application(Application(edizione=current_edition().chiave, owner=owner), domanda)
     db.session.add(app)
     db.session.flush()
     log.info("imported application %s (%s partners)", app.id, len(app.partner))
@@ -165,3 +177,107 @@ def build_docx(app: Application) -> tuple[bytes, str]:
     domanda = to_domanda(app)
     day = document_date(app)
     return build_manifestazione_docx(domanda, current_edition(), day), docx_filename(domanda, day)
+
+
+# The web portal: every query is scoped to the owner.
+
+
+def get_owned_application(application_id: int, owner: User) -> Application:
+    """Load one of `owner`'s applications, or raise NotFound (also for someone else's: a guessed id is a 404)."""
+    app = db.session.scalar(
+        select(Application).where(Application.id == application_id, Application.owner_id == owner.id)
+    )
+    if app is None:
+        raise NotFound(application_id)
+    return app
+
+
+def list_applications(owner: User) -> list[tuple[Application, list[Finding]]]:
+    """The owner's applications, last changed first, each with its findings."""
+    apps = db.session.scalars(
+        select(Application).where(Application.owner_id == owner.id).order_by(Application.updated_at.desc(),
+                                                                            Application.id.desc())
+    ).all()
+    return [(app, check_stored_application(app)) for app in apps]
+
+
+def create_application(owner: User, titolo: str) -> Application:
+    """Start an empty application with its title."""
+    return import_application(doc.Domanda(titolo=titolo), owner)
+
+
+def duplicate_application(app: Application) -> Application:
+    """A copy of `app` for the same owner, titled as a copy."""
+    domanda = to_domanda(app)
+    domanda.titolo = _("%(title)s (copy)", title=domanda.titolo)[:300]
+    return import_application(domanda, app.owner)
+
+
+def delete_application(app: Application) -> None:
+    db.session.delete(app)
+    db.session.flush()
+
+
+def touch(app: Application) -> None:
+    """Mark the application as changed now (its documents carry the date of the last change)."""
+    app.updated_at = datetime.now(UTC).replace(tzinfo=None)
+    db.session.flush()
+
+
+def consume_form_token(token: str) -> None:
+    """Record a one-time form token; raise DuplicateSubmission if it was used already."""
+    if not token or db.session.get(UsedFormToken, token) is not None:
+        raise DuplicateSubmission(token)
+    db.session.add(UsedFormToken(token=token))
+    try:
+        db.session.flush()
+    except IntegrityError:  # the other click won the race
+        db.session.rollback()
+        raise DuplicateSubmission(token) from None
+
+
+def next_need_code(app: Application) -> str:
+    """The identifier of a new need: F1, F2, ... after the highest one in use."""
+    numbers = [int(n.codice[1:]) for n in app.fabbisogni if n.codice[:1] == "F" and n.codice[1:].isdigit()]
+    return f"F{max(numbers, default=0) + 1}"
+
+
+def get_child(collection: list, child_id: int):
+    """One row of an application's list (partner, sector, need, intervention) by id, or NotFound."""
+    for child in collection:
+        if child.id == child_id:
+            return child
+    raise NotFound(child_id)
+
+
+def remove_need(app: Application, need: Need) -> None:
+    """Remove a need; interventions keep their reference, so the rules show what lost its need."""
+    app.fabbisogni.remove(need)
+    db.session.flush()
+
+
+# Forms typed while a session had expired: kept server-side until the user logs in again.
+PENDING_MAX_AGE = timedelta(hours=12)
+
+
+def stash_form(path: str, data: list[tuple[str, str]]) -> str:
+    """Keep what was typed into a form (without the CSRF token) and return a one-time key."""
+    token = secrets.token_urlsafe(32)
+    kept = [(k, v) for k, v in data if k != "csrf_token"]
+    db.session.add(PendingForm(id=token, path=path, data=json.dumps(kept, ensure_ascii=False)))
+    cutoff = datetime.now(UTC).replace(tzinfo=None) - PENDING_MAX_AGE
+    db.session.execute(delete(PendingForm).where(PendingForm.created_at < cutoff))
+    db.session.flush()
+    return token
+
+
+def pop_stashed_form(token: str, path: str) -> list[tuple[str, str]] | None:
+    """Take back (once) what was typed into the form at `path`, or None."""
+    pending = db.session.get(PendingForm, token) if token else None
+    if pending is None or pending.path != path:
+        return None
+    fresh = pending.created_at >= datetime.now(UTC).replace(tzinfo=None) - PENDING_MAX_AGE
+    data = json.loads(pending.data) if fresh else None
+    db.session.delete(pending)
+    db.session.flush()
+    return [tuple(pair) for pair in data] if data is not None else None

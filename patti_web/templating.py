@@ -10,6 +10,12 @@ from patti_web.services import current_edition
 
 def register_template_helpers(app: Flask) -> None:
     app.add_template_filter(i18n.format_date, "data")
+    app.add_template_filter(i18n.format_datetime, "data_ora")
     app.add_template_filter(i18n.format_number, "numero")
     app.add_template_filter(i18n.format_money, "euro")
     app.add_template_global(current_edition, "edizione")
+
+    @app.template_filter("nome_provincia")
+    def province_name(sigla: str) -> str:
+        """A province's full name from its sigla, or the value as given."""
+        return current_edition().nomi_province.get((sigla or "").strip().upper(), sigla)

@@ -5,6 +5,7 @@ import json
 from pathlib import Path
 
 import pytest
+from flask import g
 
 from patti_web import create_app
 from patti_web.calls import load_edition
@@ -19,6 +20,13 @@ DATA = Path(__file__).parent / "data"
 def app(tmp_path):
     app = create_app(TestConfig)
     app.config["PATTI_PDF_CACHE"] = str(tmp_path / "pdf-cache")
+
+    @app.teardown_request
+    def forget_logged_in_user(exc):
+        # Requests in a test reuse the fixture's app context, and Flask-Login caches the user on `g`, which lives
+        # there: forget it, as a fresh app context per request does in production.
+        g.pop("_login_user", None)
+
     with app.app_context():
         _db.create_all()
         yield app
@@ -62,3 +70,40 @@ def make_domanda(valid_doc):
         return read_document(json.dumps(doc))
 
     return make
+
+
+@pytest.fixture
+def make_user(app):
+    """Create a user (password "password-di-prova") and return it."""
+    from werkzeug.security import generate_password_hash
+
+    from patti_web.models import User
+
+    counter = {"n": 0}
+
+    def make(email=None, nome="Utente di prova", password="password-di-prova"):
+        counter["n"] += 1
+        user = User(email=email or f"utente{counter['n']}@example.it", nome=nome,
+                    password_hash=generate_password_hash(password))
+        _db.session.add(user)
+        _db.session.commit()
+        return user
+
+    return make
+
+
+@pytest.fixture
+def user(make_user):
+    return make_user(email="giulia@example.it", nome="Giulia Bianchi")
+
+
+@pytest.fixture
+def auth_client(app, user):
+    """A test client logged in as `user` (Flask-Login's test client, no form involved)."""
+    from flask_login import FlaskLoginClient
+
+    app.test_client_class = FlaskLoginClient
+    return app.test_client(user=user)
+
+
+HX = {"HX-Request": "true"}

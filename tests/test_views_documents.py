@@ -20,8 +20,14 @@ DATA = Path(__file__).parent / "data"
 
 
 @pytest.fixture
-def stored(app, valid_doc):
-    application = import_application(read_document(json.dumps(valid_doc)))
+def client(auth_client):
+    """Downloads are for the logged-in owner."""
+    return auth_client
+
+
+@pytest.fixture
+def stored(app, user, valid_doc):
+    application = import_application(read_document(json.dumps(valid_doc)), user)
     # 23:30 UTC on the 23rd is already the 24th in Italy.
     application.updated_at = datetime(2026, 11, 23, 23, 30)
     db.session.commit()
@@ -66,6 +72,19 @@ def test_the_cli_refuses_an_unreadable_file_with_exit_2(runner, tmp_path):
 def test_an_unknown_application_is_404(client):
     assert client.get("/domande/999/manifestazione.docx").status_code == 404
     assert client.get("/domande/999/manifestazione.pdf").status_code == 404
+
+
+def test_someone_elses_application_is_404_and_a_visitor_must_log_in(app, stored, make_user):
+    from flask_login import FlaskLoginClient
+
+    app.test_client_class = FlaskLoginClient
+    other = app.test_client(user=make_user(email="altro@example.it"))
+    assert other.get(f"/domande/{stored.id}/manifestazione.docx").status_code == 404
+    assert other.get(f"/domande/{stored.id}/manifestazione.pdf").status_code == 404
+    visitor = app.test_client()
+    response = visitor.get(f"/domande/{stored.id}/manifestazione.docx")
+    assert response.status_code in (302, 303)
+    assert response.headers["Location"].startswith("/accedi")
 
 
 def test_without_libreoffice_the_pdf_is_reported_unavailable_not_an_error(client, stored, monkeypatch):

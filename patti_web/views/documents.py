@@ -8,19 +8,26 @@ import logging
 from pathlib import Path
 
 from flask import Blueprint, abort, current_app, render_template, send_file
+from flask_login import current_user, login_required
 
 from patti_web.documents import DOCX_MIMETYPE
 from patti_web.documents import pdf as pdf_converter
 from patti_web.i18n import gettext as _
-from patti_web.services import NotFound, build_docx, get_application
+from patti_web.services import NotFound, build_docx, get_owned_application
 
 bp = Blueprint("documents", __name__)
 log = logging.getLogger(__name__)
 
 
+@bp.before_request
+@login_required
+def require_login():
+    """Documents are their owner's only."""
+
+
 def _load(application_id: int):
     try:
-        return get_application(application_id)
+        return get_owned_application(application_id, current_user)
     except NotFound:
         abort(404)
 

@@ -1,0 +1,1 @@
+"""Flask-WTF forms, one module per area. Forms check shape only; the call's rules live in rules.py."""

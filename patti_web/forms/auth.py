@@ -1,0 +1,70 @@
+"""Account forms: register, log in, ask for a reset link, choose a new password. Shape checks only."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import EmailField, PasswordField, StringField
+from wtforms.validators import DataRequired, EqualTo, Length, Regexp
+
+# A shape check only (something@domain.tld, no spaces); whether the address works is learnt by writing to it.
+EMAIL_SHAPE = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
+EMAIL_MAX = 254
+NOME_MAX = 200
+PASSWORD_MIN = 10
+PASSWORD_MAX = 128
+
+
+def _strip(value: str | None) -> str | None:
+    return value.strip() if isinstance(value, str) else value
+
+
+def _email_field() -> EmailField:
+    return EmailField(_l("Email address"), filters=[_strip], validators=[
+        DataRequired(_l("Enter your email address")),
+        Length(max=EMAIL_MAX, message=_l("The email address must be %(max)s characters or fewer")),
+        Regexp(EMAIL_SHAPE, message=_l("Enter an email address in the right format, like name@example.com")),
+    ])
+
+
+def _new_password_fields() -> tuple[PasswordField, PasswordField]:
+    password = PasswordField(_l("Password"), validators=[
+        DataRequired(_l("Enter a password")),
+        Length(min=PASSWORD_MIN, max=PASSWORD_MAX,
+               message=_l("The password must be between %(min)s and %(max)s characters long")),
+    ])
+    confirmation = PasswordField(_l("Confirm the password"), validators=[
+        DataRequired(_l("Type the password again")),
+        Length(max=PASSWORD_MAX, message=_l("The password must be %(max)s characters or fewer")),
+        EqualTo("password", message=_l("The two passwords do not match")),
+    ])
+    return password, confirmation
+
+
+class RegisterForm(FlaskForm):
+    nome = StringField(_l("Full name"), filters=[_strip], validators=[
+        DataRequired(_l("Enter your name")),
+        Length(max=NOME_MAX, message=_l("The name must be %(max)s characters or fewer")),
+    ])
+    email = _email_field()
+    password, password_conferma = _new_password_fields()
+
+
+class LoginForm(FlaskForm):
+    email = EmailField(_l("Email address"), filters=[_strip], validators=[
+        DataRequired(_l("Enter your email address")),
+        Length(max=EMAIL_MAX, message=_l("The email address must be %(max)s characters or fewer")),
+    ])
+    # No minimum here: the rules for new passwords may change, and a wrong password gets the generic answer.
+    password = PasswordField(_l("Password"), validators=[
+        DataRequired(_l("Enter your password")),
+        Length(max=PASSWORD_MAX, message=_l("The password must be %(max)s characters or fewer")),
+    ])
+
+
+class ForgotPasswordForm(FlaskForm):
+    email = _email_field()
+
+
+class ResetPasswordForm(FlaskForm):
+    password, password_conferma = _new_password_fields()
