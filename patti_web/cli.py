@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 import click
 from flask import Flask
 from flask.cli import AppGroup
+from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
 from patti_web.documents import build_manifestazione_docx, pdf
@@ -19,6 +20,7 @@ from patti_web.domanda import MAX_DOCUMENT_BYTES, DocumentError, Domanda, read_d
 from patti_web.extensions import db
 from patti_web.i18n import TIMEZONE, TRANSLATIONS_DIR
 from patti_web.i18n import gettext as _
+from patti_web.models import User
 from patti_web.rules import check_application, has_errors
 from patti_web.services import NotFound, current_edition, get_application, import_application, to_domanda
 
@@ -70,11 +72,18 @@ def check_command(file: str, fmt: str) -> None:
 
 @patti.command("import")
 @click.argument("file")
-def import_command(file: str) -> None:
+@click.option("--utente", "email", default=None,
+              help="Email of the portal user who will own it (without it, the application is not shown on the web).")
+def import_command(file: str, email: str | None) -> None:
     """Store the application in FILE in the database and print its id."""
     domanda = _read(file)
     try:
-        app = import_application(domanda)
+        owner = None
+        if email:
+            owner = db.session.scalar(select(User).where(User.email == email.strip().lower()))
+            if owner is None:
+                _fail(_("there is no user with the email %(email)s.", email=email))
+        app = import_application(domanda, owner)
         db.session.commit()
     except SQLAlchemyError as exc:
         db.session.rollback()

@@ -52,6 +52,7 @@ class Config:
 
 class TestConfig(Config):
     TESTING = True
+    MAIL_SERVER = None  # tests that send mail start their own SMTP server
     SECRET_KEY = "test-secret-key"
     SQLALCHEMY_DATABASE_URI = "sqlite://"
     WTF_CSRF_ENABLED = False

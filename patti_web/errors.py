@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from urllib.parse import urlsplit
 
 from flask import Flask, flash, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -44,13 +45,19 @@ def keep_typing_and_log_in():
     return _redirect(url_for("auth.login", next=_back_to_the_form()))
 
 
+def _same_origin() -> bool:
+    """Did the POST come from one of our own pages? (Never keep what another site POSTed in the user's name.)"""
+    source = request.headers.get("Origin") or request.headers.get("Referer") or ""
+    return urlsplit(source).netloc == request.host
+
+
 def _back_to_the_form() -> str:
     """The page of the form just POSTed, with the key of what was typed into it (kept server-side)."""
     rule = request.url_rule
     if rule is None or "GET" not in rule.methods:
         return url_for("applications.index")
     values = [(k, v) for k, v in request.form.items(multi=True) if "password" not in k]
-    if not values or len(values) > _MAX_STASH_VALUES:
+    if not values or len(values) > _MAX_STASH_VALUES or not _same_origin():
         return request.path
     token = stash_form(request.path, values)
     db.session.commit()

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache, lru_cache
 
 import ateco
 from stdnum.it import codicefiscale
@@ -142,19 +143,22 @@ def _generic(path: str) -> str:
     return "".join(out)
 
 
+@cache
+def _required_under(generic: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """The required fields below a generic path, as (rest of the path, its parts)."""
+    start = generic + "."
+    return tuple((p[len(start):], tuple(p[len(start):].split("."))) for p in FIELD_LABELS if p.startswith(start))
+
+
 def _required_fields(obj: object, prefix: str) -> Iterator[Finding]:
     """Check the required scalar fields of `obj` and of the objects nested in it (not of its lists)."""
-    generic = _generic(prefix) + "."
-    for label_path in FIELD_LABELS:
-        if not label_path.startswith(generic):
-            continue
-        rest = label_path[len(generic) :]
+    for rest, parts in _required_under(_generic(prefix)):
         value = obj
-        for part in rest.split("."):
+        for part in parts:
             value = getattr(value, part)
             if isinstance(value, list):
                 break
-        if not isinstance(value, list):
+        if not isinstance(value, list) and _blank(value):
             yield from _required(f"{prefix}.{rest}", value)
 
 
@@ -163,10 +167,16 @@ def normalize_tax_code(value: str) -> str:
     return codicefiscale.compact(value or "")
 
 
+@lru_cache(maxsize=8192)
+def is_valid_tax_code(value: str) -> bool:
+    """Codice fiscale or partita IVA with a correct check character (python-stdnum); cached, it is pure."""
+    return codicefiscale.is_valid(value)
+
+
 def _tax_code(path: str, value: str) -> Iterator[Finding]:
     if _blank(value):
         return
-    if not codicefiscale.is_valid(value):
+    if not is_valid_tax_code(value):
         yield _finding(
             CODICE_FISCALE_NON_VALIDO,
             path,

@@ -10,11 +10,13 @@ import logging
 import secrets
 from dataclasses import fields, is_dataclass
 from datetime import UTC, date, datetime, timedelta
+from functools import cache
 from zoneinfo import ZoneInfo
 
 from flask import current_app
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
 
 from patti_web import domanda as doc
 from patti_web.calls import Edizione
@@ -55,27 +57,39 @@ def current_edition() -> Edizione:
     return current_app.extensions["patti_edizione"]
 
 
-def _flat(obj: object, prefix: str = "") -> dict[str, object]:
-    """Scalar fields of a dataclass, nested objects flattened as `sede_comune`; lists left out."""
-    out: dict[str, object] = {}
-    for f in fields(obj):
-        value = getattr(obj, f.name)
-        if is_dataclass(value):
-            out.update(_flat(value, f"{prefix}{f.name}_"))
-        elif not isinstance(value, list):
-            out[f"{prefix}{f.name}"] = value
-    return out
-
-
-def _unflat(cls: type, row: object, prefix: str = "") -> object:
-    """Build a dataclass from a model row with flattened columns (the inverse of `_flat`)."""
-    args = {}
+@cache
+def _plan(cls: type, prefix: str = "") -> tuple[tuple[str, str, type | None, tuple], ...]:
+    """How a dataclass maps onto flattened columns: (field, column, nested class, nested plan); lists left out."""
+    plan = []
     for f in fields(cls):
         default = f.default_factory() if callable(f.default_factory) else f.default
         if is_dataclass(default):
-            args[f.name] = _unflat(type(default), row, f"{prefix}{f.name}_")
+            plan.append((f.name, "", type(default), _plan(type(default), f"{prefix}{f.name}_")))
         elif not isinstance(default, list):
-            args[f.name] = getattr(row, f"{prefix}{f.name}")
+            plan.append((f.name, f"{prefix}{f.name}", None, ()))
+    return tuple(plan)
+
+
+def _flat(obj: object) -> dict[str, object]:
+    """Scalar fields of a dataclass, nested objects flattened as `sede_comune`; lists left out."""
+    out: dict[str, object] = {}
+
+    def walk(value: object, plan) -> None:
+        for name, column, nested, nested_plan in plan:
+            if nested is None:
+                out[column] = getattr(value, name)
+            else:
+                walk(getattr(value, name), nested_plan)
+
+    walk(obj, _plan(type(obj)))
+    return out
+
+
+def _unflat(cls: type, row: object, plan=None) -> object:
+    """Build a dataclass from a model row with flattened columns (the inverse of `_flat`)."""
+    args = {}
+    for name, column, nested, nested_plan in plan if plan is not None else _plan(cls):
+        args[name] = getattr(row, column) if nested is None else _unflat(nested, row, nested_plan)
     return cls(**args)
 
 
@@ -182,10 +196,24 @@ def build_docx(app: Application) -> tuple[bytes, str]:
 # The web portal: every query is scoped to the owner.
 
 
+def _with_all_parts():
+    """Load every part of an application in a few queries (one per table), not one per row."""
+    return (
+        selectinload(Application.capofila),
+        selectinload(Application.partner),
+        selectinload(Application.province),
+        selectinload(Application.settori).selectinload(Sector.ateco),
+        selectinload(Application.fabbisogni).selectinload(Need.fonti),
+        selectinload(Application.interventi).selectinload(Intervention.fabbisogni),
+    )
+
+
 def get_owned_application(application_id: int, owner: User) -> Application:
     """Load one of `owner`'s applications, or raise NotFound (also for someone else's: a guessed id is a 404)."""
     app = db.session.scalar(
-        select(Application).where(Application.id == application_id, Application.owner_id == owner.id)
+        select(Application)
+        .where(Application.id == application_id, Application.owner_id == owner.id)
+        .options(*_with_all_parts())
     )
     if app is None:
         raise NotFound(application_id)
@@ -195,8 +223,10 @@ def get_owned_application(application_id: int, owner: User) -> Application:
 def list_applications(owner: User) -> list[tuple[Application, list[Finding]]]:
     """The owner's applications, last changed first, each with its findings."""
     apps = db.session.scalars(
-        select(Application).where(Application.owner_id == owner.id).order_by(Application.updated_at.desc(),
-                                                                            Application.id.desc())
+        select(Application)
+        .where(Application.owner_id == owner.id)
+        .order_by(Application.updated_at.desc(), Application.id.desc())
+        .options(*_with_all_parts())
     ).all()
     return [(app, check_stored_application(app)) for app in apps]
 

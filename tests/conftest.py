@@ -105,5 +105,3 @@ def auth_client(app, user):
     app.test_client_class = FlaskLoginClient
     return app.test_client(user=user)
 
-
-HX = {"HX-Request": "true"}

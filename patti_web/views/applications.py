@@ -258,7 +258,7 @@ def partnership(application_id: int):
             form = _partner_form()
             form.fresh_token()
             return render("applications/partnership.html", "partner_area", form=form, trigger=CHANGED,
-                          **_context(app))
+                          inline_messages=True, **_context(app))
         flash(message, "success")
         return redirect(url_for("applications.partnership", application_id=app.id), 303)
     if request.method == "GET" and not form.form_token.data:

@@ -1,0 +1,64 @@
+"""Steps shared by the browser tests: register, log in, create an application, follow a link and wait for a page.
+
+Elements are found by id, name, href or role, not by their visible text: the interface strings are being translated.
+When a text must be matched, `t("English source")` gives whatever the Italian catalogue says today.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+
+from playwright.sync_api import Locator, Page, expect
+
+from patti_web.i18n import gettext as t  # noqa: F401  (re-exported for the tests)
+
+PASSWORD = "una password di prova lunga"
+
+
+def unique_email(prefix: str = "utente") -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:12]}@example.it"
+
+
+def path_of(page: Page) -> str:
+    """The path of the page's current URL ("/domande/3")."""
+    return re.sub(r"^https?://[^/]+", "", page.url).split("?")[0].split("#")[0]
+
+
+def follow(page: Page, link: Locator, ready: Locator) -> None:
+    """Click a link or button and wait until `ready` (an element only the next page has) is visible.
+
+    With JavaScript on, links and forms are boosted by htmx (no full navigation): waiting for the next page's own
+    element works the same either way.
+    """
+    link.click()
+    expect(ready).to_be_visible()
+
+
+def register(page: Page, email: str, nome: str = "Giulia Bianchi") -> None:
+    """Create an account through the form; ends on "Le mie domande"."""
+    page.goto("/registrati")
+    page.locator("#nome").fill(nome)
+    page.locator("#email").fill(email)
+    page.locator("#password").fill(PASSWORD)
+    page.locator("#password_conferma").fill(PASSWORD)
+    follow(page, page.locator("form[action='/registrati'] button[type=submit]"),
+           page.locator("form[action='/domande/nuova']"))
+    expect(page).to_have_url(re.compile(r"/domande$"))
+
+
+def login(page: Page, email: str) -> None:
+    """Log in through the form; ends on "Le mie domande"."""
+    page.goto("/accedi")
+    page.locator("#email").fill(email)
+    page.locator("#password").fill(PASSWORD)
+    follow(page, page.locator("form[action='/accedi'] button[type=submit]"),
+           page.locator("form[action='/domande/nuova']"))
+
+
+def create_application(page: Page, titolo: str) -> str:
+    """From "Le mie domande", create an application; ends on its task list and returns its path ("/domande/3")."""
+    page.locator("form[action='/domande/nuova'] #titolo").fill(titolo)
+    follow(page, page.locator("form[action='/domande/nuova'] button[type=submit]"), page.locator("#stato-capofila"))
+    expect(page).to_have_url(re.compile(r"/domande/\d+$"))
+    return path_of(page)
