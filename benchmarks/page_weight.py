@@ -21,7 +21,7 @@ def main() -> None:
     _, client, application_id = portal_with_application(args.partners)
     html = client.get(f"/domande/{application_id}/partenariato").data
     assets = re.findall(rb'(?:href|src)="(/static/[^"]+)"', html)
-    rows = [("HTML (partenariato, %d partners)" % args.partners, html)]
+    rows = [(f"HTML (partenariato, {args.partners} partners)", html)]
     for asset in assets:
         response = client.get(asset.decode())
         rows.append((asset.decode(), response.data))

@@ -273,11 +273,14 @@ def test_sector_codes_are_added_from_the_search_without_javascript(client, store
     assert [a.codice for a in stored.settori[-1].ateco] == ["28.41", "25.62"]
 
 
-def test_a_malformed_ateco_code_is_refused(client, stored):
+def test_a_malformed_ateco_code_is_refused_and_echoed_escaped(client, stored):
     response = client.post(f"/domande/{stored.id}/settori/nuovo",
-                           data={"descrizione": "X", "codici": "meccanica", "azione": "salva", "form_token": "s2"})
+                           data={"descrizione": "X", "codici": "meccanica <b>x</b>", "azione": "salva",
+                                 "form_token": "s2"})
     assert response.status_code == 422
-    assert 'id="codici-error"' in response.get_data(as_text=True)
+    html = response.get_data(as_text=True)
+    assert 'id="codici-error"' in html
+    assert "<B>X</B>" not in html and "&lt;B&gt;X&lt;/B&gt;" in html
 
 
 def test_a_need_with_sources_added_one_more_at_a_time(client, stored):

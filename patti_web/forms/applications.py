@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 import secrets
 
+from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
@@ -172,8 +173,9 @@ class SectorForm(OneTimeTokenMixin, FlaskForm):
         codes = self.codes()
         wrong = [c for c in codes if not ATECO_RE.match(c)]
         if wrong:
-            raise ValidationError(_l("Not an ATECO code: %(codes)s. Use codes like 25.62 or 28.41.00.",
-                                     codes=", ".join(wrong)))
+            # Not lazy: Flask-Babel's lazy strings are printed unescaped, and this one holds what the user typed.
+            raise ValidationError(gettext("Not an ATECO code: %(codes)s. Use codes like 25.62 or 28.41.00.",
+                                          codes=", ".join(wrong)))
         if len(codes) > 50:
             raise ValidationError(_l("At most 50 codes."))
 
