@@ -16,7 +16,6 @@ from zoneinfo import ZoneInfo
 from flask import current_app
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import selectinload
 
 from patti_web import domanda as doc
 from patti_web.calls import Edizione
@@ -39,7 +38,7 @@ from patti_web.models import (
     UsedFormToken,
     User,
 )
-from patti_web.rules import Finding, check_application
+from patti_web.rules import Finding, check_application, normalize_tax_code
 
 log = logging.getLogger(__name__)
 
@@ -128,33 +127,61 @@ def fill_application(app: Application, domanda: doc.Domanda) -> Application:
     return app
 
 
+def _rows(table, *where, order=("posizione",)):
+    """Rows of a table (attribute access by column name), in the user's order."""
+    columns = table.__table__.c
+    return db.session.execute(
+        select(columns).where(*where).order_by(*(columns[name] for name in order))
+    ).all()
+
+
+def _grouped(rows, key: str) -> dict[int, list]:
+    groups: dict[int, list] = {}
+    for row in rows:
+        groups.setdefault(getattr(row, key), []).append(row)
+    return groups
+
+
 def to_domanda(app: Application) -> doc.Domanda:
-    """Return the stored application as plain data (for the rules, the JSON document and the DOCX)."""
-    capofila = _unflat(doc.Capofila, app.capofila) if app.capofila else doc.Capofila()
+    """Return the stored application as plain data (for the rules, the JSON document and the DOCX).
+
+    Read with plain SELECTs, one per table, not through ORM objects: the checklist reloads it after every change.
+    """
+    app_id = app.id
+    db.session.flush()
+    head = db.session.execute(
+        select(Application.titolo, Application.territorio_ambito).where(Application.id == app_id)
+    ).one()
+    capofila_rows = _rows(LeadPartner, LeadPartner.application_id == app_id, order=("id",))
+    sector_rows = _rows(Sector, Sector.application_id == app_id)
+    need_rows = _rows(Need, Need.application_id == app_id)
+    intervention_rows = _rows(Intervention, Intervention.application_id == app_id)
+    ateco = _grouped(_rows(SectorAteco, SectorAteco.sector_id.in_([r.id for r in sector_rows])), "sector_id")
+    sources = _grouped(_rows(NeedSource, NeedSource.need_id.in_([r.id for r in need_rows])), "need_id")
+    needs = _grouped(
+        _rows(InterventionNeed, InterventionNeed.intervention_id.in_([r.id for r in intervention_rows])),
+        "intervention_id",
+    )
     return doc.Domanda(
-        titolo=app.titolo,
-        capofila=capofila,
-        partner=[_unflat(doc.Partner, p) for p in app.partner],
-        territorio=doc.Territorio(ambito=app.territorio_ambito, province=[p.sigla for p in app.province]),
-        settori=[doc.Settore(descrizione=s.descrizione, ateco=[a.codice for a in s.ateco]) for s in app.settori],
+        titolo=head.titolo,
+        capofila=_unflat(doc.Capofila, capofila_rows[0]) if capofila_rows else doc.Capofila(),
+        partner=[_unflat(doc.Partner, p) for p in _rows(Partner, Partner.application_id == app_id)],
+        territorio=doc.Territorio(
+            ambito=head.territorio_ambito,
+            province=[p.sigla for p in _rows(TerritoryProvince, TerritoryProvince.application_id == app_id)],
+        ),
+        settori=[doc.Settore(descrizione=s.descrizione, ateco=[a.codice for a in ateco.get(s.id, [])])
+                 for s in sector_rows],
         fabbisogni=[
-            doc.Fabbisogno(
-                id=f.codice,
-                titolo=f.titolo,
-                descrizione=f.descrizione,
-                lacune_politiche_attive=f.lacune_politiche_attive,
-                fonti=[_unflat(doc.Fonte, s) for s in f.fonti],
-            )
-            for f in app.fabbisogni
+            doc.Fabbisogno(id=f.codice, titolo=f.titolo, descrizione=f.descrizione,
+                           lacune_politiche_attive=f.lacune_politiche_attive,
+                           fonti=[_unflat(doc.Fonte, s) for s in sources.get(f.id, [])])
+            for f in need_rows
         ],
         interventi=[
-            doc.Intervento(
-                titolo=i.titolo,
-                descrizione=i.descrizione,
-                destinatari=i.destinatari,
-                fabbisogni=[n.codice for n in i.fabbisogni],
-            )
-            for i in app.interventi
+            doc.Intervento(titolo=i.titolo, descrizione=i.descrizione, destinatari=i.destinatari,
+                           fabbisogni=[n.codice for n in needs.get(i.id, [])])
+            for i in intervention_rows
         ],
     )
 
@@ -196,24 +223,11 @@ def build_docx(app: Application) -> tuple[bytes, str]:
 # The web portal: every query is scoped to the owner.
 
 
-def _with_all_parts():
-    """Load every part of an application in a few queries (one per table), not one per row."""
-    return (
-        selectinload(Application.capofila),
-        selectinload(Application.partner),
-        selectinload(Application.province),
-        selectinload(Application.settori).selectinload(Sector.ateco),
-        selectinload(Application.fabbisogni).selectinload(Need.fonti),
-        selectinload(Application.interventi).selectinload(Intervention.fabbisogni),
-    )
-
-
 def get_owned_application(application_id: int, owner: User) -> Application:
     """Load one of `owner`'s applications, or raise NotFound (also for someone else's: a guessed id is a 404)."""
     app = db.session.scalar(
         select(Application)
         .where(Application.id == application_id, Application.owner_id == owner.id)
-        .options(*_with_all_parts())
     )
     if app is None:
         raise NotFound(application_id)
@@ -226,7 +240,6 @@ def list_applications(owner: User) -> list[tuple[Application, list[Finding]]]:
         select(Application)
         .where(Application.owner_id == owner.id)
         .order_by(Application.updated_at.desc(), Application.id.desc())
-        .options(*_with_all_parts())
     ).all()
     return [(app, check_stored_application(app)) for app in apps]
 
@@ -254,9 +267,13 @@ def touch(app: Application) -> None:
     db.session.flush()
 
 
+def is_form_token_used(token: str) -> bool:
+    return bool(token) and db.session.get(UsedFormToken, token) is not None
+
+
 def consume_form_token(token: str) -> None:
     """Record a one-time form token; raise DuplicateSubmission if it was used already."""
-    if not token or db.session.get(UsedFormToken, token) is not None:
+    if not token or is_form_token_used(token):
         raise DuplicateSubmission(token)
     db.session.add(UsedFormToken(token=token))
     try:
@@ -264,6 +281,17 @@ def consume_form_token(token: str) -> None:
     except IntegrityError:  # the other click won the race
         db.session.rollback()
         raise DuplicateSubmission(token) from None
+
+
+def member_with_tax_code(app: Application, codice_fiscale: str, *, besides: Partner | None = None) -> str | None:
+    """The name of the member (lead partner included) that already has this codice fiscale, if any."""
+    wanted = normalize_tax_code(codice_fiscale)
+    if app.capofila is not None and wanted and normalize_tax_code(app.capofila.codice_fiscale) == wanted:
+        return app.capofila.denominazione or _("the lead partner")
+    for partner in app.partner:
+        if partner is not besides and wanted and normalize_tax_code(partner.codice_fiscale) == wanted:
+            return partner.denominazione
+    return None
 
 
 def next_need_code(app: Application) -> str:

@@ -233,6 +233,16 @@ def test_a_double_submit_adds_one_partner(client, stored):
     assert Partner.query.count() == before + 1
 
 
+def test_a_member_already_in_the_partnership_is_not_added_again(client, stored):
+    before = Partner.query.count()
+    for cf in ("00859790172", " 8001 3870 177"):  # a partner's, then the lead partner's (typed with spaces)
+        response = client.post(f"/domande/{stored.id}/partenariato",
+                               data={**VALID_PARTNER, "codice_fiscale": cf, "form_token": f"dup-{cf}"})
+        assert response.status_code == 422
+        assert 'id="codice_fiscale-error"' in response.get_data(as_text=True)
+    assert Partner.query.count() == before
+
+
 def test_edit_and_remove_a_partner(client, stored):
     partner = stored.partner[0]
     response = client.post(f"/domande/{stored.id}/partenariato/{partner.id}",

@@ -12,6 +12,7 @@ from dataclasses import replace
 import ateco
 from flask import Blueprint, abort, flash, redirect, request, send_file, url_for
 from flask_login import current_user, login_required
+from htmx_flask import make_response
 from werkzeug.datastructures import MultiDict
 
 from patti_web import services
@@ -235,18 +236,38 @@ def _partner_form(formdata=None, obj=None) -> PartnerForm:
     return form
 
 
+def _already_added(application_id: int):
+    """The second click of a double submit: the first one added the partner."""
+    flash(_("This partner had already been added."), "info")
+    url = url_for("applications.partnership", application_id=application_id)
+    return make_response("", 200, redirect=url) if is_partial_request() else redirect(url, 303)
+
+
+def _valid_partner(form: PartnerForm, app, partner=None) -> bool:
+    """Shape checks, then: a member already in the partnership is not added again (e.g. Back and resubmit)."""
+    if not form.validate():
+        return False
+    other = services.member_with_tax_code(app, form.codice_fiscale.data, besides=partner)
+    if other is not None:
+        form.codice_fiscale.errors.append(_("This codice fiscale is already in the partnership (%(name)s).",
+                                            name=other))
+        return False
+    return True
+
+
 @bp.route("/<int:application_id>/partenariato", methods=["GET", "POST"])
 def partnership(application_id: int):
     """The partners, a form to add one, and the checklist beside them."""
     app = _owned(application_id)
     form = _partner_form(_formdata())
-    if request.method == "POST" and form.validate():
+    if request.method == "POST" and services.is_form_token_used(form.form_token.data):
+        return _already_added(application_id)
+    if request.method == "POST" and _valid_partner(form, app):
         try:
             services.consume_form_token(form.form_token.data)
         except services.DuplicateSubmission:
             db.session.rollback()
-            flash(_("This partner had already been added."), "info")
-            return redirect(url_for("applications.partnership", application_id=application_id), 303)
+            return _already_added(application_id)
         partner = Partner()
         _store(form, partner)
         app.partner.append(partner)
@@ -272,7 +293,7 @@ def partner_edit(application_id: int, partner_id: int):
     app = _owned(application_id)
     partner = _child(app.partner, partner_id)
     form = _partner_form(_formdata(), obj=partner)
-    if request.method == "POST" and form.validate():
+    if request.method == "POST" and _valid_partner(form, app, partner):
         _store(form, partner)
         return _saved(app, "applications.partnership", _("%(name)s updated.", name=partner.denominazione))
     return render("applications/partner_edit.html", form=form, partner=partner, status=422 if form.errors else 200,

@@ -1,7 +1,7 @@
 """Steps shared by the browser tests: register, log in, create an application, follow a link and wait for a page.
 
 Elements are found by id, name, href or role, not by their visible text: the interface strings are being translated.
-When a text must be matched, `t("English source")` gives whatever the Italian catalogue says today.
+When a text must be matched, `t("English source")` (or `ngettext`) gives whatever the Italian catalogue says today.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ import uuid
 from playwright.sync_api import Locator, Page, expect
 
 from patti_web.i18n import gettext as t  # noqa: F401  (re-exported for the tests)
+from patti_web.i18n import ngettext  # noqa: F401
 
 PASSWORD = "una password di prova lunga"
 

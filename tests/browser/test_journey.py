@@ -14,7 +14,7 @@ from pathlib import Path
 
 import docx
 import pytest
-from browser_support import create_application, follow, path_of, register, t, unique_email
+from browser_support import create_application, follow, ngettext, path_of, register, t, unique_email
 from playwright.sync_api import Page, Response, expect
 
 TITOLO = "Patto per la meccanica bresciana & la sua filiera"
@@ -219,7 +219,7 @@ def test_the_whole_journey_from_registration_to_the_document(request, js: bool, 
     expect(page.locator("#fonti-0-anno")).to_have_value("2022")
     page.locator("button[name=azione][value=salva]").click()
     expect(page.locator(f"a[href^='{app}/fabbisogni/'][href$='/rimuovi']")).to_have_count(1)
-    expect(page.locator("main")).to_contain_text(t("%(num)s source", num=1))
+    expect(page.locator("main")).to_contain_text(ngettext("%(num)s source", "%(num)s sources", 1))
 
     # Interventi: one intervention tied to the need F1.
     follow(page, page.locator(f"nav.breadcrumbs a[href='{app}']"), page.locator("#stato-capofila"))
@@ -283,10 +283,17 @@ def test_a_double_submission_of_the_add_partner_form_adds_one_partner(request, j
     else:
         submit.click()
         expect(_partner_rows(page)).to_have_count(1)
-        # The same form once more: replay the browser's POST byte for byte, cookies included. (page.go_back() does not
-        # do it: Playwright's Chromium has no back-forward cache, so going back fetches a fresh form and token.)
-        assert len(posts) == 1
+        # 1. Back, and submit the form again. Playwright's Chromium has no back-forward cache: the page is fetched
+        # again with a fresh one-time token; Chromium restores the typed fields except those with
+        # autocomplete="off" (the codice fiscale), so the form comes back with an error instead of adding a copy.
+        page.go_back()
+        expect(page.locator("#partner_area form #denominazione")).to_have_value(PARTNERS[0].denominazione)
+        page.locator("#partner_area form button[type=submit]").click()
+        expect(page.locator("#partner_area #riepilogo-errori, #messaggi .flash-info").first).to_be_visible()
+        expect(_partner_rows(page)).to_have_count(1)
+        # 2. The very same form once more: replay the browser's first POST byte for byte (same token, cookies).
         first = posts[0]
+        assert first.url.endswith(f"{app}/partenariato")
         again = page.request.post(first.url, data=first.post_data_buffer,
                                   headers={"content-type": first.headers["content-type"]})
         assert again.ok and again.url.endswith(f"{app}/partenariato"), again.url
@@ -297,3 +304,4 @@ def test_a_double_submission_of_the_add_partner_form_adds_one_partner(request, j
         assert post.response() is not None
     page.goto(f"{app}/partenariato")
     expect(_partner_rows(page)).to_have_count(1)
+

@@ -1,0 +1,162 @@
+"""Full-page screenshots of the portal, JavaScript on and off, for the documentation (docs/img/).
+
+    .venv/bin/python scripts/screenshots.py            # from the repository root
+    -> docs/img/task-list-js.png, task-list-nojs.png, partenariato-js.png, partenariato-nojs.png,
+       riepilogo-js.png, riepilogo-nojs.png
+
+The portal runs as in the browser tests: the real app on a temporary SQLite file (migrated, real CSRF), served on
+127.0.0.1 by werkzeug in a thread. A user and an application are made with the app's services: the lead partner
+filled in and a partnership with the three mandatory categories only, so that the checklist is half met ("further
+categories" unmet). Chromium is Debian's /usr/bin/chromium, driven by Playwright (never `playwright install`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import threading
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from flask_migrate import upgrade  # noqa: E402
+from playwright.sync_api import expect, sync_playwright  # noqa: E402
+from werkzeug.serving import WSGIRequestHandler, make_server  # noqa: E402
+
+from patti_web import accounts, create_app, services  # noqa: E402
+from patti_web.config import TestConfig  # noqa: E402
+from patti_web.domanda import Capofila, Domanda, LegaleRappresentante, Partner, Referente, Sede  # noqa: E402
+from patti_web.extensions import db  # noqa: E402
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--disable-background-networking", "--disable-component-update", "--no-first-run", "--disable-sync"]
+WIDTH = 1100
+EMAIL = "giulia.bianchi@example.it"
+PASSWORD = "una password di prova lunga"
+
+
+class _QuietHandler(WSGIRequestHandler):
+    def log_request(self, code="-", size="-") -> None:
+        pass
+
+
+def sample() -> Domanda:
+    """The lead partner in full and the three mandatory categories: the further categories are missing."""
+
+    def partner(nome, categoria, cf, comune, provincia, ref_nome, ref_cognome):
+        return Partner(denominazione=nome, categoria=categoria, codice_fiscale=cf,
+                       sede=Sede(comune=comune, provincia=provincia),
+                       referente=Referente(nome=ref_nome, cognome=ref_cognome))
+
+    return Domanda(
+        titolo="Patto per la meccanica bresciana",
+        capofila=Capofila(
+            denominazione="Camera di Commercio di Brescia", tipologia="camera_commercio",
+            codice_fiscale="80013870177",
+            sede=Sede(indirizzo="Via Luigi Einaudi 23", cap="25121", comune="Brescia", provincia="BS"),
+            pec="cciaa.brescia@bs.legalmail.camcom.it",
+            legale_rappresentante=LegaleRappresentante(nome="Lucia", cognome="Saccardi",
+                                                       codice_fiscale="RSSMRA85T10A562S"),
+            referente=Referente(nome="Paolo", cognome="Sacchetti", email="paolo.sacchetti@example.it",
+                                telefono="030 3725 1"),
+        ),
+        partner=[
+            partner("Officine Meccaniche Bresciane S.p.A.", "imprese", "00859790172", "Brescia", "BS",
+                    "Anna", "Saccomanno"),
+            partner("Distretto del Commercio di Brescia", "distretti_filiere", "00761890177", "Brescia", "BS",
+                    "Marco", "Saccheri"),
+            partner("CISL Brescia", "sindacati", "80016330179", "Brescia", "BS", "Elena", "Saccone"),
+        ],
+    )
+
+
+def build_app(folder: Path):
+    """Same as tests/browser/conftest.py: TestConfig, a SQLite file, real CSRF, the schema by the migrations."""
+    config = {key: getattr(TestConfig, key) for key in dir(TestConfig) if key.isupper()}
+    config.update({
+        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder / 'patti.sqlite3'}",
+        "WTF_CSRF_ENABLED": True,
+        "PATTI_PDF_CACHE": str(folder / "pdf-cache"),
+        "SERVER_NAME": None,
+    })
+    app = create_app(config)
+    with app.app_context():
+        upgrade()
+    return app
+
+
+def prepare(app) -> str:
+    """Create the user and the application; return the application's path ("/domande/1")."""
+    with app.app_context():
+        user = accounts.register_user(EMAIL, "Giulia Bianchi", PASSWORD)
+        application = services.import_application(sample(), user)
+        db.session.commit()
+        path = f"/domande/{application.id}"
+        db.session.remove()
+    return path
+
+
+def take(base_url: str, application: str, out: Path) -> list[Path]:
+    pages = {
+        "task-list": (application, "#stato-capofila"),
+        "partenariato": (f"{application}/partenariato", "#checklist li.unmet"),
+        "riepilogo": (f"{application}/riepilogo", f"a[href='{application}/manifestazione.docx']"),
+    }
+    written = []
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            # Log in once through the form; both contexts start from that session.
+            context = browser.new_context(base_url=base_url)
+            page = context.new_page()
+            page.goto("/accedi")
+            page.locator("#email").fill(EMAIL)
+            page.locator("#password").fill(PASSWORD)
+            page.locator("form[action='/accedi'] button[type=submit]").click()
+            expect(page.locator("form[action='/domande/nuova']")).to_be_visible()
+            state = context.storage_state()
+            context.close()
+            for suffix, js in (("js", True), ("nojs", False)):
+                context = browser.new_context(base_url=base_url, storage_state=state, java_script_enabled=js,
+                                              viewport={"width": WIDTH, "height": 800})
+                page = context.new_page()
+                for name, (url, ready) in pages.items():
+                    page.goto(url)
+                    expect(page.locator(ready).first).to_be_visible()
+                    page.wait_for_load_state("load")
+                    target = out / f"{name}-{suffix}.png"
+                    page.screenshot(path=str(target), full_page=True, animations="disabled", caret="hide")
+                    written.append(target)
+                context.close()
+        finally:
+            browser.close()
+    return written
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--out", type=Path, default=ROOT / "docs" / "img", help="folder of the PNG files")
+    args = parser.parse_args()
+    args.out.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="patti-screenshots-") as folder:
+        app = build_app(Path(folder))
+        application = prepare(app)
+        server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=_QuietHandler)
+        thread = threading.Thread(target=server.serve_forever, name="screenshots-server", daemon=True)
+        thread.start()
+        try:
+            written = take(f"http://127.0.0.1:{server.server_port}", application, args.out)
+        finally:
+            server.shutdown()
+            server.server_close()
+            thread.join(timeout=10)
+            with app.app_context():
+                db.engine.dispose()
+    for path in written:
+        print(path.relative_to(ROOT) if path.is_relative_to(ROOT) else path)
+
+
+if __name__ == "__main__":
+    main()
