@@ -9,26 +9,20 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from flask_login import FlaskLoginClient  # noqa: E402
-from flask_migrate import upgrade  # noqa: E402
 from werkzeug.security import generate_password_hash  # noqa: E402
 
-from patti_web import create_app  # noqa: E402
-from patti_web.config import TestConfig  # noqa: E402
 from patti_web.extensions import db  # noqa: E402
 from patti_web.models import User  # noqa: E402
 from patti_web.samples import sample_domanda  # noqa: E402
+from patti_web.sandbox import make_sandbox_app  # noqa: E402
 from patti_web.services import current_edition, import_application  # noqa: E402
 
 
 def portal_with_application(partners: int):
     """Return (app, logged-in test client, application id) for a valid application with `partners` partners."""
-    folder = Path(tempfile.mkdtemp(prefix="patti-bench-"))
-    settings = {k: getattr(TestConfig, k) for k in dir(TestConfig) if k.isupper()}
-    settings.update(SQLALCHEMY_DATABASE_URI=f"sqlite:///{folder / 'bench.sqlite3'}", TESTING=False)
-    app = create_app(settings)
+    app = make_sandbox_app(Path(tempfile.mkdtemp(prefix="patti-bench-")), TESTING=False, WTF_CSRF_ENABLED=False)
     app.test_client_class = FlaskLoginClient
     with app.app_context():
-        upgrade()
         user = User(email="bench@example.it", nome="Bench", password_hash=generate_password_hash("x"))
         db.session.add(user)
         application = import_application(sample_domanda(current_edition(), partners), user)

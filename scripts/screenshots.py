@@ -21,14 +21,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from flask_migrate import upgrade  # noqa: E402
 from playwright.sync_api import expect, sync_playwright  # noqa: E402
 from werkzeug.serving import WSGIRequestHandler, make_server  # noqa: E402
 
-from patti_web import accounts, create_app, services  # noqa: E402
-from patti_web.config import TestConfig  # noqa: E402
+from patti_web import accounts, services  # noqa: E402
 from patti_web.domanda import Capofila, Domanda, LegaleRappresentante, Partner, Referente, Sede  # noqa: E402
 from patti_web.extensions import db  # noqa: E402
+from patti_web.sandbox import make_sandbox_app  # noqa: E402
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--disable-background-networking", "--disable-component-update", "--no-first-run", "--disable-sync"]
@@ -70,21 +69,6 @@ def sample() -> Domanda:
             partner("CISL Brescia", "sindacati", "80016330179", "Brescia", "BS", "Elena", "Saccone"),
         ],
     )
-
-
-def build_app(folder: Path):
-    """Same as tests/browser/conftest.py: TestConfig, a SQLite file, real CSRF, the schema by the migrations."""
-    config = {key: getattr(TestConfig, key) for key in dir(TestConfig) if key.isupper()}
-    config.update({
-        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder / 'patti.sqlite3'}",
-        "WTF_CSRF_ENABLED": True,
-        "PATTI_PDF_CACHE": str(folder / "pdf-cache"),
-        "SERVER_NAME": None,
-    })
-    app = create_app(config)
-    with app.app_context():
-        upgrade()
-    return app
 
 
 def prepare(app) -> str:
@@ -141,7 +125,7 @@ def main() -> None:
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="patti-screenshots-") as folder:
-        app = build_app(Path(folder))
+        app = make_sandbox_app(Path(folder))
         application = prepare(app)
         server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=_QuietHandler)
         thread = threading.Thread(target=server.serve_forever, name="screenshots-server", daemon=True)

@@ -372,3 +372,23 @@ def test_a_cross_site_post_is_not_kept(app, stored):
                                       headers={"Origin": "https://evil.example"})
     assert response.status_code == 303
     assert PendingForm.query.count() == 0
+
+
+@pytest.mark.parametrize(
+    ("path", "data", "model"),
+    [
+        ("settori/nuovo", {"descrizione": "Doppio", "azione": "salva"}, "Sector"),
+        ("fabbisogni/nuovo", {"titolo": "Doppio", "descrizione": "d", "lacune_politiche_attive": "l",
+                              "azione": "salva"}, "Need"),
+        ("interventi/nuovo", {"titolo": "Doppio", "descrizione": "d"}, "Intervention"),
+    ],
+)
+def test_a_double_submit_adds_one_row_in_every_list(client, stored, path, data, model):
+    from patti_web import models
+
+    table = getattr(models, model)
+    before = table.query.count()
+    for _click in range(2):
+        response = client.post(f"/domande/{stored.id}/{path}", data={**data, "form_token": f"twice-{model}"})
+        assert response.status_code == 303
+    assert table.query.count() == before + 1

@@ -107,6 +107,17 @@ def _context(app, **extra):
     }
 
 
+def _new_row(collection: list, row, form):
+    """Append a new row once per form: None when this form was already submitted (a double click)."""
+    try:
+        services.consume_form_token(form.form_token.data)
+    except services.DuplicateSubmission:
+        db.session.rollback()
+        return None
+    collection.append(row)
+    return row
+
+
 def _saved(app, endpoint: str = "applications.tasks", message: str | None = None, **values):
     """Commit a change, say so, and go back (303) to `endpoint`."""
     services.touch(app)
@@ -263,14 +274,10 @@ def partnership(application_id: int):
     if request.method == "POST" and services.is_form_token_used(form.form_token.data):
         return _already_added(application_id)
     if request.method == "POST" and _valid_partner(form, app):
-        try:
-            services.consume_form_token(form.form_token.data)
-        except services.DuplicateSubmission:
-            db.session.rollback()
+        partner = _new_row(app.partner, Partner(), form)
+        if partner is None:
             return _already_added(application_id)
-        partner = Partner()
         _store(form, partner)
-        app.partner.append(partner)
         services.touch(app)
         db.session.commit()
         message = _("%(name)s added to the partnership.", name=partner.denominazione)
@@ -387,14 +394,9 @@ def sector_edit(application_id: int, sector_id: int | None):
     elif action == "cerca":
         matches = ateco_matches(form.q.data)
     elif action == "salva" and form.validate():
+        sector = sector or _new_row(app.settori, Sector(), form)
         if sector is None:
-            try:
-                services.consume_form_token(form.form_token.data)
-            except services.DuplicateSubmission:
-                db.session.rollback()
-                return redirect(url_for("applications.sectors", application_id=application_id), 303)
-            sector = Sector()
-            app.settori.append(sector)
+            return redirect(url_for("applications.sectors", application_id=application_id), 303)
         sector.descrizione = form.descrizione.data
         sector.ateco = [SectorAteco(codice=c) for c in form.codes()]
         return _saved(app, "applications.sectors")
@@ -441,14 +443,9 @@ def need_edit(application_id: int, need_id: int | None):
         index = action.split(":", 1)[1]
         form.fonti.entries = [e for e in form.fonti.entries if e.id != index] or form.fonti.entries
     elif action == "salva" and form.validate():
+        need = need or _new_row(app.fabbisogni, Need(codice=services.next_need_code(app)), form)
         if need is None:
-            try:
-                services.consume_form_token(form.form_token.data)
-            except services.DuplicateSubmission:
-                db.session.rollback()
-                return redirect(url_for("applications.needs", application_id=application_id), 303)
-            need = Need(codice=services.next_need_code(app))
-            app.fabbisogni.append(need)
+            return redirect(url_for("applications.needs", application_id=application_id), 303)
         need.titolo = form.titolo.data
         need.descrizione = form.descrizione.data
         need.lacune_politiche_attive = form.lacune_politiche_attive.data
@@ -489,14 +486,9 @@ def intervention_edit(application_id: int, intervention_id: int | None):
     if request.method == "GET" and not form.form_token.data:
         form.fresh_token()
     if request.method == "POST" and form.validate():
+        intervention = intervention or _new_row(app.interventi, Intervention(), form)
         if intervention is None:
-            try:
-                services.consume_form_token(form.form_token.data)
-            except services.DuplicateSubmission:
-                db.session.rollback()
-                return redirect(url_for("applications.interventions", application_id=application_id), 303)
-            intervention = Intervention()
-            app.interventi.append(intervention)
+            return redirect(url_for("applications.interventions", application_id=application_id), 303)
         intervention.titolo = form.titolo.data
         intervention.descrizione = form.descrizione.data
         intervention.destinatari = form.destinatari.data or ""

@@ -65,30 +65,12 @@ class _QuietHandler(WSGIRequestHandler):
         pass
 
 
-def build_app(folder: Path) -> Flask:
-    """The portal as in production but on a SQLite file in `folder`, with real CSRF and the schema migrated."""
-    from flask_migrate import upgrade
-
-    from patti_web import create_app
-    from patti_web.config import TestConfig
-
-    config = {key: getattr(TestConfig, key) for key in dir(TestConfig) if key.isupper()}
-    config.update({
-        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder / 'patti.sqlite3'}",
-        "WTF_CSRF_ENABLED": True,
-        "PATTI_PDF_CACHE": str(folder / "pdf-cache"),
-        "SERVER_NAME": None,
-    })
-    app = create_app(config)
-    with app.app_context():
-        upgrade()
-    return app
-
-
 @pytest.fixture(scope="session")
 def live_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
     """The app the live server serves (use `with live_app.app_context():` to prepare data with the services)."""
-    app = build_app(tmp_path_factory.mktemp("live"))
+    from patti_web.sandbox import make_sandbox_app
+
+    app = make_sandbox_app(tmp_path_factory.mktemp("live"))
     yield app
     from patti_web.extensions import db
 
