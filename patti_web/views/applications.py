@@ -88,7 +88,7 @@ def _store(form, row, exclude=("csrf_token", "form_token")) -> None:
     """Copy a form's fields onto the model row of the same column names."""
     for name, field in form._fields.items():
         if name not in exclude and hasattr(row, name):
-            setattr(row, name, field.data if field.data is not None or name == "anno" else "")
+            setattr(row, name, field.data if field.data is not None else "")
 
 
 def _context(app, **extra):
@@ -164,9 +164,10 @@ def delete(application_id: int):
     app = _owned(application_id)
     form = EmptyForm()
     if request.method == "POST" and form.validate():
+        title = app.titolo
         services.delete_application(app)
         db.session.commit()
-        flash(_("Application \u201c%(title)s\u201d deleted.", title=app.titolo), "success")
+        flash(_("Application \u201c%(title)s\u201d deleted.", title=title), "success")
         return redirect(url_for("applications.index"), 303)
     return render("applications/confirm.html", form=form, application=app,
                   title=_("Delete the application?"),
@@ -196,8 +197,9 @@ def import_document():
 @bp.get("/<int:application_id>/domanda.json")
 def export_document(application_id: int):
     app = _owned(application_id)
-    text = write_document(services.to_domanda(app))
-    name = docx_filename(services.to_domanda(app), services.document_date(app)).replace(".docx", ".json")
+    domanda = services.to_domanda(app)
+    text = write_document(domanda)
+    name = docx_filename(domanda, services.document_date(app)).removesuffix(".docx") + ".json"
     return send_file(io.BytesIO(text.encode()), mimetype="application/json", as_attachment=True, download_name=name)
 
 
@@ -280,14 +282,12 @@ def partnership(application_id: int):
         _store(form, partner)
         services.touch(app)
         db.session.commit()
-        message = _("%(name)s added to the partnership.", name=partner.denominazione)
+        flash(_("%(name)s added to the partnership.", name=partner.denominazione), "success")
         if is_partial_request():
-            flash(message, "success")
             form = _partner_form()
             form.fresh_token()
             return render("applications/partnership.html", "partner_area", form=form, trigger=CHANGED,
                           inline_messages=True, **_context(app))
-        flash(message, "success")
         return redirect(url_for("applications.partnership", application_id=app.id), 303)
     if request.method == "GET" and not form.form_token.data:
         form.fresh_token()
