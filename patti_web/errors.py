@@ -28,9 +28,9 @@ def _page(status: int, title: str, message: str):
 
 def _redirect(url: str):
     """A redirect that also works for an htmx request (the whole page goes, not a fragment)."""
-    if is_partial_request():
-        return make_response("", 200, redirect=url)
-    return redirect(url, 303)
+    response = make_response("", 200, redirect=url) if is_partial_request() else redirect(url, 303)
+    response.vary.add("HX-Request")
+    return response
 
 
 def keep_typing_and_log_in():

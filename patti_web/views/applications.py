@@ -253,7 +253,9 @@ def _already_added(application_id: int):
     """The second click of a double submit: the first one added the partner."""
     flash(_("This partner had already been added."), "info")
     url = url_for("applications.partnership", application_id=application_id)
-    return make_response("", 200, redirect=url) if is_partial_request() else redirect(url, 303)
+    response = make_response("", 200, redirect=url) if is_partial_request() else redirect(url, 303)
+    response.vary.add("HX-Request")
+    return response
 
 
 def _valid_partner(form: PartnerForm, app, partner=None) -> bool:
