@@ -16,6 +16,7 @@ import argparse
 import sys
 import tempfile
 import threading
+from dataclasses import replace
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -25,8 +26,10 @@ from playwright.sync_api import expect, sync_playwright  # noqa: E402
 from werkzeug.serving import WSGIRequestHandler, make_server  # noqa: E402
 
 from patti_web import accounts, services  # noqa: E402
-from patti_web.domanda import Capofila, Domanda, LegaleRappresentante, Partner, Referente, Sede  # noqa: E402
+from patti_web.calls import load_edition  # noqa: E402
+from patti_web.domanda import Domanda, Territorio  # noqa: E402
 from patti_web.extensions import db  # noqa: E402
+from patti_web.samples import sample_domanda  # noqa: E402
 from patti_web.sandbox import make_sandbox_app  # noqa: E402
 
 CHROMIUM = "/usr/bin/chromium"
@@ -42,33 +45,12 @@ class _QuietHandler(WSGIRequestHandler):
 
 
 def sample() -> Domanda:
-    """The lead partner in full and the three mandatory categories: the further categories are missing."""
-
-    def partner(nome, categoria, cf, comune, provincia, ref_nome, ref_cognome):
-        return Partner(denominazione=nome, categoria=categoria, codice_fiscale=cf,
-                       sede=Sede(comune=comune, provincia=provincia),
-                       referente=Referente(nome=ref_nome, cognome=ref_cognome))
-
-    return Domanda(
-        titolo="Patto per la meccanica bresciana",
-        capofila=Capofila(
-            denominazione="Camera di Commercio di Brescia", tipologia="camera_commercio",
-            codice_fiscale="80013870177",
-            sede=Sede(indirizzo="Via Luigi Einaudi 23", cap="25121", comune="Brescia", provincia="BS"),
-            pec="cciaa.brescia@bs.legalmail.camcom.it",
-            legale_rappresentante=LegaleRappresentante(nome="Lucia", cognome="Saccardi",
-                                                       codice_fiscale="RSSMRA85T10A562S"),
-            referente=Referente(nome="Paolo", cognome="Sacchetti", email="paolo.sacchetti@example.it",
-                                telefono="030 3725 1"),
-        ),
-        partner=[
-            partner("Officine Meccaniche Bresciane S.p.A.", "imprese", "00859790172", "Brescia", "BS",
-                    "Anna", "Saccomanno"),
-            partner("Distretto del Commercio di Brescia", "distretti_filiere", "00761890177", "Brescia", "BS",
-                    "Marco", "Saccheri"),
-            partner("CISL Brescia", "sindacati", "80016330179", "Brescia", "BS", "Elena", "Saccone"),
-        ],
-    )
+    """The shared sample's lead partner and its three mandatory partners only: the rest of the rules are unmet."""
+    edition = load_edition()
+    domanda = sample_domanda(edition, 6)
+    mandatory = {c.chiave for c in edition.categorie_obbligatorie}
+    return replace(domanda, partner=[p for p in domanda.partner if p.categoria in mandatory],
+                   territorio=Territorio(), settori=[], fabbisogni=[], interventi=[])
 
 
 def prepare(app) -> str:
