@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache, lru_cache
+from typing import TYPE_CHECKING
 
 import ateco
 from stdnum.it import codicefiscale
@@ -18,6 +19,9 @@ from patti_web.calls import Edizione
 from patti_web.domanda import Capofila, Domanda
 from patti_web.i18n import format_date
 from patti_web.i18n import gettext as _
+
+if TYPE_CHECKING:  # the package returns this type but does not export its name
+    from ateco._api import AtecoNode
 
 ERROR = "error"
 WARNING = "warning"
@@ -111,6 +115,11 @@ class Finding:
 
     def as_dict(self) -> dict[str, str]:
         return {"code": self.code, "severity": self.severity, "path": self.path, "message": self.message}
+
+    @property
+    def section(self) -> str:
+        """The top key of the path: `partner[2].categoria` -> `partner`."""
+        return self.path.split("[")[0].split(".")[0]
 
     def as_line(self) -> str:
         return f"{self.severity.upper()} {self.code} {self.path}: {self.message}"
@@ -315,12 +324,17 @@ def check_territory(domanda: Domanda, edizione: Edizione) -> Iterator[Finding]:
         )
 
 
+def ateco_node(code: str, edizione: Edizione) -> AtecoNode | None:
+    """The code's entry in the edition's ISTAT ATECO classification, or None (also for a malformed code)."""
+    try:
+        return ateco.lookup(code, edition=edizione.edizione_ateco)
+    except ValueError:
+        return None
+
+
 def is_known_ateco(code: str, edizione: Edizione) -> bool:
     """True when `code` is in the edition's ISTAT ATECO classification."""
-    try:
-        return ateco.lookup(code, edition=edizione.edizione_ateco) is not None
-    except ValueError:
-        return False
+    return ateco_node(code, edizione) is not None
 
 
 def check_sectors(domanda: Domanda, edizione: Edizione) -> Iterator[Finding]:
@@ -505,7 +519,7 @@ def section_statuses(domanda: Domanda, findings: list[Finding]) -> dict[str, str
     """Each section's state for the task list: not started, done, or with errors (warnings do not count)."""
     statuses = {}
     for section, prefixes in SECTIONS:
-        errors = any(f.severity == ERROR and f.path.split("[")[0].split(".")[0] in prefixes for f in findings)
+        errors = any(f.severity == ERROR and f.section in prefixes for f in findings)
         if not _started(section, domanda):
             statuses[section] = TODO
         else:

@@ -22,7 +22,7 @@ from patti_web.calls import Edizione
 from patti_web.domanda import Domanda, Referente, Sede
 from patti_web.i18n import format_date
 from patti_web.i18n import gettext as _
-from patti_web.rules import ERROR, Finding, check_application, is_known_ateco
+from patti_web.rules import ERROR, Finding, ateco_node, check_application
 
 TEMPLATE = Path(__file__).resolve().parent / "manifestazione.docx"
 DOCX_MIMETYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -86,8 +86,9 @@ def _provincia(value: str, edizione: Edizione, *, short: bool = False) -> str:
 
 
 def _ateco_description(code: str, edizione: Edizione) -> str:
-    if is_known_ateco(code, edizione):
-        return ateco.lookup(code, edition=edizione.edizione_ateco).title
+    node = ateco_node(code, edizione)
+    if node is not None:
+        return node.title
     return _("code not in the ATECO classification in force for the call")
 
 

@@ -43,7 +43,7 @@ from patti_web.models import (
     SectorAteco,
     TerritoryProvince,
 )
-from patti_web.rules import ERROR, check_application, check_territory, checklist, section_statuses
+from patti_web.rules import ERROR, ateco_node, check_application, check_territory, checklist, section_statuses
 
 bp = Blueprint("applications", __name__, url_prefix="/domande")
 CHANGED = "domanda-cambiata"  # htmx event: the checklist panel reloads itself
@@ -330,9 +330,9 @@ def _confirm_removal(app, collection, row, name: str, back_endpoint: str):
 # Territorio -------------------------------------------------------------------------------------------------------
 
 
-def _territory_findings(app, form: TerritoryForm):
+def _territory_findings(domanda, form: TerritoryForm):
     """The coherence rule for what the form holds right now (saved or not), from the rule engine."""
-    domanda = replace(services.to_domanda(app),
+    domanda = replace(domanda,
                       territorio=Territorio(ambito=form.ambito.data or "", province=list(form.province.data or [])))
     return list(check_territory(domanda, services.current_edition()))
 
@@ -350,8 +350,9 @@ def territory(application_id: int):
         app.province = [TerritoryProvince(sigla=s) for s in form.province.data]
         return _saved(app)
     status = 422 if saving else 200
+    context = _context(app)
     return render("applications/territory.html", "coerenza", form=form, status=status,
-                  territory_findings=_territory_findings(app, form), **_context(app))
+                  territory_findings=_territory_findings(context["domanda"], form), **context)
 
 
 # Settori e filiere ------------------------------------------------------------------------------------------------
@@ -402,8 +403,7 @@ def sector_edit(application_id: int, sector_id: int | None):
         sector.descrizione = form.descrizione.data
         sector.ateco = [SectorAteco(codice=c) for c in form.codes()]
         return _saved(app, "applications.sectors")
-    chosen = [(code, ateco.lookup(code, edition=services.current_edition().edizione_ateco)) for code in form.codes()
-              if ATECO_RE.match(code)]
+    chosen = [(code, ateco_node(code, services.current_edition())) for code in form.codes() if ATECO_RE.match(code)]
     status = 422 if form.errors else 200
     return render("applications/sector_form.html", form=form, sector=sector, matches=matches, chosen=chosen,
                   searched=action == "cerca", status=status, **_context(app))
