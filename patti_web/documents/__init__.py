@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import io
 import re
+import unicodedata
 import zipfile
-from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, time
 from functools import cache
 from pathlib import Path
 
@@ -90,17 +90,6 @@ def _ateco_description(code: str, edizione: Edizione) -> str:
     if node is not None:
         return node.title
     return _("code not in the ATECO classification in force for the call")
-
-
-@dataclass(frozen=True)
-class DocumentDate:
-    """The date printed in the document and stored in its properties (the application's last change)."""
-
-    day: date
-
-    @property
-    def moment(self) -> datetime:
-        return datetime(self.day.year, self.day.month, self.day.day)
 
 
 def manifestazione_context(domanda: Domanda, edizione: Edizione, findings: list[Finding], day: date) -> dict:
@@ -248,7 +237,7 @@ def build_manifestazione_docx(domanda: Domanda, edizione: Edizione, day: date) -
     template = DocxTemplate(io.BytesIO(_template_bytes()))
     template.render(context, jinja_env=_jinja_env(), autoescape=True)
     props = template.docx.core_properties
-    moment = DocumentDate(day).moment
+    moment = datetime.combine(day, time())  # the document's date, not the moment it was built
     props.title = _("Expression of interest: %(title)s", title=context["titolo"])
     props.subject = f"{edizione.ente}, {edizione.titolo}"
     props.author = context["capofila"]["denominazione"]
@@ -265,8 +254,6 @@ def build_manifestazione_docx(domanda: Domanda, edizione: Edizione, day: date) -
 
 def docx_filename(domanda: Domanda, day: date) -> str:
     """A clean download name, e.g. manifestazione-interesse-patto-per-la-meccanica-2026-11-24.docx."""
-    import unicodedata
-
     ascii_title = unicodedata.normalize("NFKD", domanda.titolo).encode("ascii", "ignore").decode()
     slug = re.sub(r"[^a-z0-9]+", "-", ascii_title.lower()).strip("-")[:60].rstrip("-") or "domanda"
     return f"manifestazione-interesse-{slug}-{day.isoformat()}.docx"
