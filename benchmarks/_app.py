@@ -25,8 +25,8 @@ def portal_with_application(partners: int):
     with app.app_context():
         user = User(email="bench@example.it", nome="Bench", password_hash=generate_password_hash("x"))
         db.session.add(user)
-        application = import_application(sample_domanda(current_edition(), partners), user)
         db.session.commit()
+        application = import_application(sample_domanda(current_edition(), partners), user)
         application_id, user_id = application.id, user.id
     with app.app_context():
         client = app.test_client(user=db.session.get(User, user_id))

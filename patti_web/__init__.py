@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 from pathlib import Path
 
@@ -25,6 +26,17 @@ def _secret_key(app: Flask) -> str:
     return path.read_text().strip()
 
 
+def _build_id() -> str:
+    """A short fingerprint of the code, templates and catalogue, for ETags that change when the pages would."""
+    digest = hashlib.sha256()
+    for folder, pattern in ((ROOT / "patti_web", "**/*.py"), (ROOT / "patti_web", "**/*.toml"),
+                            (ROOT / "templates", "**/*.html"), (ROOT / "translations", "**/*.mo")):
+        for path in sorted(folder.glob(pattern)):
+            digest.update(path.relative_to(ROOT).as_posix().encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()[:12]
+
+
 def create_app(test_config: type | dict | None = None) -> Flask:
     """Build the portal: configuration, extensions, blueprints, error handlers, CLI, template helpers."""
     app = Flask(__name__, template_folder=str(ROOT / "templates"), instance_relative_config=True)
@@ -39,6 +51,7 @@ def create_app(test_config: type | dict | None = None) -> Flask:
     if not app.config.get("SQLALCHEMY_DATABASE_URI"):
         app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{Path(app.instance_path) / 'patti.sqlite3'}"
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(TRANSLATIONS_DIR)
+    app.config.setdefault("PATTI_BUILD", _build_id())
 
     app.extensions["patti_edizione"] = load_edition(app.config["PATTI_EDIZIONE"]).with_window(
         app.config.get("PATTI_FINESTRA_APERTURA"), app.config.get("PATTI_FINESTRA_CHIUSURA")

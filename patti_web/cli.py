@@ -1,4 +1,4 @@
-"""Command line: `flask --app wsgi patti check|import|export` (call-rules.md §9) and `flask translate`."""
+"""Command line: `flask --app wsgi patti check|import|export|export-docx` (docs/contract.md) and `flask translate`."""
 
 from __future__ import annotations
 
@@ -22,11 +22,11 @@ from patti_web.i18n import TIMEZONE, TRANSLATIONS_DIR
 from patti_web.i18n import gettext as _
 from patti_web.models import User
 from patti_web.rules import check_application, has_errors
-from patti_web.services import NotFound, current_edition, get_application, import_application, to_domanda
+from patti_web.services import NotFound, current_edition, import_application, load
 
 EXIT_OK, EXIT_ERRORS, EXIT_UNREADABLE = 0, 1, 2
 
-patti = AppGroup("patti", help="Check, import and export applications (patti-web/domanda@1).")
+patti = AppGroup("patti", help="Check, import and export applications (patti-web/domanda@2; @1 files still read).")
 translate = AppGroup("translate", help="Extract, update and compile the translation catalogue (pybabel).")
 
 
@@ -83,22 +83,21 @@ def import_command(file: str, email: str | None) -> None:
             owner = db.session.scalar(select(User).where(User.email == email.strip().lower()))
             if owner is None:
                 _fail(_("there is no user with the email %(email)s.", email=email))
-        app = import_application(domanda, owner)
-        db.session.commit()
+        head = import_application(domanda, owner)
     except SQLAlchemyError as exc:
         db.session.rollback()
         _fail(_("the database refused the application (%(reason)s). Has it been created with "
                 "\u201cflask --app wsgi db upgrade\u201d?", reason=type(exc).__name__))
-    click.echo(_("Application imported with id %(id)s.", id=app.id))
+    click.echo(_("Application imported with id %(id)s.", id=head.id))
 
 
 @patti.command("export")
 @click.argument("application_id", type=int)
 @click.option("-o", "--output", required=True, help="The JSON file to write (- for standard output).")
 def export_command(application_id: int, output: str) -> None:
-    """Write the stored application APPLICATION_ID as a patti-web/domanda@1 JSON file."""
+    """Write the stored application APPLICATION_ID as a patti-web/domanda@2 JSON file."""
     try:
-        text = write_document(to_domanda(get_application(application_id)))
+        text = write_document(load(application_id, None).domanda)
     except NotFound:
         _fail(_("there is no application with id %(id)s.", id=application_id))
     except SQLAlchemyError as exc:

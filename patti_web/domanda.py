@@ -1,130 +1,196 @@
-"""The application (*domanda*) as plain data, and its JSON document `patti-web/domanda@1`.
+"""The application (*domanda*) as data, and its JSON document `patti-web/domanda@2` (`@1` files still read).
 
-`read_document` turns any bytes into either a `Domanda` or a `DocumentError` with one clear Italian line; it never
-lets a traceback through. A missing key is not an error here: it stays empty and the rule engine reports it as
-`CAMPO_OBBLIGATORIO`. `write_document` writes every field back, so a document round-trips.
+The models below are the one definition of the document: the portal stores an application as this document, the
+forms take their limits from it, and `read_document` checks any file against it (pydantic, strict: no silent
+conversions). `read_document` turns any bytes into either a `Domanda` or a `DocumentError` with one clear Italian
+line naming the path ("partner[3].codice_fiscale: ..."); it never lets a traceback through. A missing key is not an
+error here: it stays empty and the rule engine reports it as `CAMPO_OBBLIGATORIO`. `write_document` writes every
+field back, so a document round-trips.
 """
 
 from __future__ import annotations
 
 import json
 import typing
-from dataclasses import dataclass, field, fields, is_dataclass
 from functools import cache
+from typing import Annotated, Literal
 
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, model_validator
+
+from patti_web.i18n import N_
 from patti_web.i18n import gettext as _
 
-FORMAT = "patti-web/domanda@1"
+FORMAT_V1 = "patti-web/domanda@1"
+FORMAT = "patti-web/domanda@2"
+FORMATS = (FORMAT_V1, FORMAT)
 MAX_DOCUMENT_BYTES = 5 * 1024 * 1024
+YEAR_MIN, YEAR_MAX = 1900, 2100
+# A JSON number longer than this is not a year: refuse it before Python builds a huge integer.
+_MAX_INT_DIGITS = 20
+
+# Characters no text of the document may hold: C0 controls except tab, newline and carriage return, DEL and the two
+# non-characters. (A lone surrogate cannot reach a text either: pydantic refuses it as not Unicode.)
+CONTROL_CHARACTERS = "\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff"
+_NO_CONTROL = f"^[^{CONTROL_CHARACTERS}]*$"
+_ID = r"^[A-Za-z0-9_-]*$"
 
 
-def _text(max_length: int) -> typing.Any:
-    return field(default="", metadata={"max_length": max_length})
+def Text(max_length: int) -> typing.Any:  # noqa: N802 - a type, used as one
+    """A text of at most `max_length` characters, without control characters."""
+    return Annotated[str, StringConstraints(max_length=max_length, pattern=_NO_CONTROL)]
+
+
+Code = Text(60)  # an entry of a list of codes: a province, an ATECO code, a need's id
+ItemId = Annotated[str, StringConstraints(max_length=20, pattern=_ID)]
 
 
 def _list(max_items: int) -> typing.Any:
-    return field(default_factory=list, metadata={"max_items": max_items})
+    return Field(default_factory=list, max_length=max_items)
 
 
-@dataclass
-class Sede:
-    indirizzo: str = _text(200)
-    comune: str = _text(100)
-    provincia: str = _text(40)
-    cap: str = _text(10)
+class Part(BaseModel):
+    """A part of the document: unknown keys refused, no type conversion (a year is a number, not "2022")."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
 
 
-@dataclass
-class LegaleRappresentante:
-    nome: str = _text(100)
-    cognome: str = _text(100)
-    codice_fiscale: str = _text(16)
+class Sede(Part):
+    indirizzo: Text(200) = ""
+    comune: Text(100) = ""
+    provincia: Text(40) = ""
+    cap: Text(10) = ""
 
 
-@dataclass
-class Referente:
-    nome: str = _text(100)
-    cognome: str = _text(100)
-    email: str = _text(254)
-    telefono: str = _text(30)
+class LegaleRappresentante(Part):
+    nome: Text(100) = ""
+    cognome: Text(100) = ""
+    codice_fiscale: Text(16) = ""
 
 
-@dataclass
-class Capofila:
-    denominazione: str = _text(300)
-    tipologia: str = _text(60)
-    codice_fiscale: str = _text(16)
-    sede: Sede = field(default_factory=Sede)
-    pec: str = _text(254)
-    legale_rappresentante: LegaleRappresentante = field(default_factory=LegaleRappresentante)
-    referente: Referente = field(default_factory=Referente)
+class Referente(Part):
+    nome: Text(100) = ""
+    cognome: Text(100) = ""
+    email: Text(254) = ""
+    telefono: Text(30) = ""
 
 
-@dataclass
-class Partner:
-    denominazione: str = _text(300)
-    categoria: str = _text(60)
-    codice_fiscale: str = _text(16)
-    sede: Sede = field(default_factory=Sede)
-    pec: str = _text(254)
-    referente: Referente = field(default_factory=Referente)
+class Rappresentanza(Part):
+    """The sector or supply chain an employers' association leading the Patto represents (@2)."""
+
+    descrizione: Text(2000) = ""
+    ateco: list[Code] = _list(50)
 
 
-@dataclass
-class Territorio:
-    ambito: str = _text(40)
-    province: list[str] = _list(20)
+class Capofila(Part):
+    denominazione: Text(300) = ""
+    tipologia: Text(60) = ""
+    codice_fiscale: Text(16) = ""
+    sede: Sede = Field(default_factory=Sede)
+    pec: Text(254) = ""
+    legale_rappresentante: LegaleRappresentante = Field(default_factory=LegaleRappresentante)
+    referente: Referente = Field(default_factory=Referente)
+    rappresentanza: Rappresentanza = Field(default_factory=Rappresentanza)
 
 
-@dataclass
-class Settore:
-    descrizione: str = _text(2000)
-    ateco: list[str] = _list(50)
+class Partner(Part):
+    id: ItemId = ""
+    denominazione: Text(300) = ""
+    categoria: Text(60) = ""
+    codice_fiscale: Text(16) = ""
+    sede: Sede = Field(default_factory=Sede)
+    pec: Text(254) = ""
+    legale_rappresentante: LegaleRappresentante = Field(default_factory=LegaleRappresentante)
+    referente: Referente = Field(default_factory=Referente)
+    # Number in the REA (Repertorio Economico Amministrativo) of a business, e.g. "BS-123456".
+    rea: Text(20) = ""
+    # The national collective agreements (CCNL) a trade union signed.
+    ccnl: Text(500) = ""
+    # Is the member a network (of Comuni, of accredited operators, of schools)? None: not said.
+    rete: bool | None = None
 
 
-@dataclass
-class Fonte:
-    titolo: str = _text(500)
-    autore: str = _text(300)
-    anno: int | None = field(default=None, metadata={"min": 1900, "max": 2100})
-    url: str = _text(1000)
+class Territorio(Part):
+    ambito: Text(40) = ""
+    province: list[Code] = _list(20)
+    # The area below the province: valleys, a Distretto del Commercio, a group of Comuni (@2).
+    descrizione: Text(2000) = ""
 
 
-@dataclass
-class Fabbisogno:
-    id: str = _text(20)
-    titolo: str = _text(300)
-    descrizione: str = _text(10000)
-    lacune_politiche_attive: str = _text(10000)
+class Settore(Part):
+    id: ItemId = ""
+    descrizione: Text(2000) = ""
+    ateco: list[Code] = _list(50)
+
+
+class Fonte(Part):
+    titolo: Text(500) = ""
+    autore: Text(300) = ""
+    anno: Annotated[int | None, Field(ge=YEAR_MIN, le=YEAR_MAX)] = None
+    url: Text(1000) = ""
+
+
+class Fabbisogno(Part):
+    # The need's code ("F1"), which interventions refer to.
+    id: Text(20) = ""
+    titolo: Text(300) = ""
+    descrizione: Text(10000) = ""
+    lacune_politiche_attive: Text(10000) = ""
     fonti: list[Fonte] = _list(50)
 
 
-@dataclass
-class Intervento:
-    titolo: str = _text(300)
-    descrizione: str = _text(10000)
-    destinatari: str = _text(2000)
-    fabbisogni: list[str] = _list(100)
+class Intervento(Part):
+    id: ItemId = ""
+    titolo: Text(300) = ""
+    descrizione: Text(10000) = ""
+    destinatari: Text(2000) = ""
+    fabbisogni: list[Code] = _list(100)
 
 
-@dataclass
-class Domanda:
-    titolo: str = _text(300)
-    capofila: Capofila = field(default_factory=Capofila)
+class Domanda(Part):
+    format: Literal["patti-web/domanda@1", "patti-web/domanda@2"] = FORMAT
+    titolo: Text(300) = ""
+    capofila: Capofila = Field(default_factory=Capofila)
     partner: list[Partner] = _list(1000)
-    territorio: Territorio = field(default_factory=Territorio)
+    territorio: Territorio = Field(default_factory=Territorio)
     settori: list[Settore] = _list(50)
     fabbisogni: list[Fabbisogno] = _list(200)
     interventi: list[Intervento] = _list(200)
 
+    @model_validator(mode="after")
+    def _identifiers_are_unique(self) -> Domanda:
+        """Two needs with one id would leave interventions unable to say which they answer; list ids name URLs."""
+        for name, label in (("fabbisogni", "need"), ("partner", "partner"), ("settori", "sector"),
+                            ("interventi", "intervention")):
+            ids = [item.id.strip() for item in getattr(self, name) if item.id.strip()]
+            seen: set[str] = set()
+            for item_id in ids:
+                if item_id in seen:
+                    if label == "need":
+                        raise ValueError(_("fabbisogni: the id \u201c%(id)s\u201d is used by more than one need.",
+                                           id=item_id))
+                    raise ValueError(_("%(list)s: the id \u201c%(id)s\u201d is used by more than one element.",
+                                       list=name, id=item_id))
+                seen.add(item_id)
+        return self
+
+    @property
+    def is_v1(self) -> bool:
+        """Read from a `@1` file: the rules of `@1` apply (what `@2` added is not asked for)."""
+        return self.format == FORMAT_V1
+
+
+# What `@2` added to `@1`: a `@1` file that holds one of these keys is refused, as `@1` refused any unknown key.
+ADDED_IN_V2: dict[type[Part], frozenset[str]] = {
+    Capofila: frozenset({"rappresentanza"}),
+    Partner: frozenset({"id", "legale_rappresentante", "rea", "ccnl", "rete"}),
+    Territorio: frozenset({"descrizione"}),
+    Settore: frozenset({"id"}),
+    Intervento: frozenset({"id"}),
+}
+
 
 class DocumentError(ValueError):
-    """A file that is not a readable `patti-web/domanda@1` document; the message is one Italian line."""
-
-
-@cache
-def _hints(cls: type) -> dict[str, typing.Any]:
-    return typing.get_type_hints(cls)
+    """A file that is not a readable `patti-web/domanda` document; the message is one Italian line."""
 
 
 def _kind(value: object) -> str:
@@ -141,69 +207,124 @@ def _kind(value: object) -> str:
     return _("an object")
 
 
-def _fail(path: str, message: str) -> typing.NoReturn:
-    raise DocumentError(f"{path}: {message}" if path else message)
+def path_of(loc: typing.Iterable[str | int]) -> str:
+    """A pydantic location as a document path: ("partner", 3, "sede", "cap") -> "partner[3].sede.cap"."""
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
 
 
-def _is_control(char: str) -> bool:
-    return (ord(char) < 32 and char not in "\t\n\r") or char in "\x7f\ufffe\uffff"
+@cache
+def _nested(model: type[Part]) -> dict[str, tuple[type[Part] | None, bool]]:
+    """For each field of `model`: the model it holds (or None) and whether it is a list."""
+    out = {}
+    for name, info in model.model_fields.items():
+        annotation = info.annotation
+        is_list = typing.get_origin(annotation) is list
+        inner = typing.get_args(annotation)[0] if is_list else annotation
+        out[name] = (inner if isinstance(inner, type) and issubclass(inner, Part) else None, is_list)
+    return out
 
 
-def _read_value(tp: typing.Any, value: object, path: str, meta: typing.Mapping) -> object:
-    origin = typing.get_origin(tp)
-    if tp is str:
-        if value is None:
-            return ""
-        if not isinstance(value, str):
-            _fail(path, _("expected a text, found %(kind)s.", kind=_kind(value)))
-        limit = meta.get("max_length")
-        if limit is not None and len(value) > limit:
-            _fail(path, _("the text is too long (%(length)s characters, at most %(limit)s).",
-                          length=len(value), limit=limit))
-        if any(_is_control(c) for c in value):
-            _fail(path, _("the text contains control characters that are not allowed."))
-        return value
-    if tp == int | None:
-        if value is None:
-            return None
-        if isinstance(value, bool) or not isinstance(value, int):
-            _fail(path, _("expected a whole number, found %(kind)s.", kind=_kind(value)))
-        if not meta.get("min", value) <= value <= meta.get("max", value):
-            _fail(path, _("the number must be between %(min)s and %(max)s.", min=meta["min"], max=meta["max"]))
-        return value
-    if origin is list:
-        if value is None:
-            return []
-        if not isinstance(value, list):
-            _fail(path, _("expected a list, found %(kind)s.", kind=_kind(value)))
-        limit = meta.get("max_items")
-        if limit is not None and len(value) > limit:
-            _fail(path, _("too many elements (%(count)s, at most %(limit)s).", count=len(value), limit=limit))
-        (item_type,) = typing.get_args(tp)
-        item_meta = {"max_length": 60} if item_type is str else {}
-        return [_read_value(item_type, item, f"{path}[{i}]", item_meta) for i, item in enumerate(value)]
-    if is_dataclass(tp):
-        return _read_object(tp, value, path)
-    raise TypeError(f"unsupported field type {tp!r}")  # a programming error, not bad input
+def allowed_keys(model: type[Part], v1: bool = False) -> list[str]:
+    added = ADDED_IN_V2.get(model, frozenset()) if v1 else frozenset()
+    return [name for name in model.model_fields if name not in added]
 
 
-def _read_object(cls: type, value: object, path: str) -> typing.Any:
-    if value is None:
-        return cls()
+def _prepare(value: object, model: type[Part], path: str, v1: bool) -> object:
+    """Read `null` as "missing" (its default), and refuse in a `@1` file a key that only `@2` knows."""
     if not isinstance(value, dict):
-        _fail(path, _("expected an object, found %(kind)s.", kind=_kind(value)))
-    known = {f.name: f for f in fields(cls)}
-    unknown = [key for key in value if key not in known]
-    if unknown:
-        _fail(path, _("unknown key \u201c%(key)s\u201d; allowed keys: %(allowed)s.",
-                      key=unknown[0], allowed=", ".join(known)))
-    hints = _hints(cls)
-    args = {}
-    for name, value_field in known.items():
-        if name in value:
-            args[name] = _read_value(hints[name], value[name], f"{path}.{name}" if path else name,
-                                     value_field.metadata)
-    return cls(**args)
+        return value
+    if v1:
+        for key in value:
+            if key in ADDED_IN_V2.get(model, ()):
+                raise DocumentError(_unknown_key(path, key, model, v1=True))
+    out = {}
+    for key, item in value.items():
+        if item is None:
+            continue
+        inner, is_list = _nested(model).get(key, (None, False))
+        child = f"{path}.{key}" if path else key
+        if is_list and isinstance(item, list):
+            if inner is not None:
+                item = [_prepare({} if x is None else x, inner, f"{child}[{i}]", v1) for i, x in enumerate(item)]
+            else:
+                item = ["" if x is None else x for x in item]
+        elif inner is not None:
+            item = _prepare(item, inner, child, v1)
+        out[key] = item
+    return out
+
+
+def _unknown_key(path: str, key: str, model: type[Part], *, v1: bool) -> str:
+    message = _("unknown key \u201c%(key)s\u201d; allowed keys: %(allowed)s.", key=key,
+                allowed=", ".join(allowed_keys(model, v1)))
+    return f"{path}: {message}" if path else message
+
+
+def _model_at(loc: tuple) -> type[Part]:
+    """The model that holds the value at a pydantic location (for the list of allowed keys)."""
+    model: type[Part] = Domanda
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        inner, _is_list = _nested(model).get(part, (None, False))
+        if inner is None:
+            break
+        model = inner
+    return model
+
+
+def explain(error: dict) -> tuple[str, str]:
+    """One pydantic error as (document path, Italian message without the path)."""
+    kind, loc, value, ctx = error["type"], tuple(error["loc"]), error.get("input"), error.get("ctx") or {}
+    if kind == "extra_forbidden":
+        message = _unknown_key("", str(loc[-1]), _model_at(loc[:-1]), v1=False)
+        return path_of(loc[:-1]), message
+    path = path_of(loc)
+    if kind == "string_too_long":
+        return path, _("the text is too long (%(length)s characters, at most %(limit)s).",
+                       length=len(value), limit=ctx["max_length"])
+    if kind == "string_pattern_mismatch":
+        if ctx.get("pattern") == _ID:
+            return path, _("an identifier may hold only letters, digits, \u201c-\u201d and \u201c_\u201d.")
+        return path, _("the text contains control characters that are not allowed.")
+    if kind == "string_unicode":
+        return path, _("the text contains a character that is not valid Unicode.")
+    if kind == "string_type":
+        return path, _("expected a text, found %(kind)s.", kind=_kind(value))
+    if kind in ("int_type", "int_from_float", "int_parsing"):
+        return path, _("expected a whole number, found %(kind)s.", kind=_kind(value))
+    if kind in ("greater_than_equal", "less_than_equal"):
+        return path, _("the number must be between %(min)s and %(max)s.", min=YEAR_MIN, max=YEAR_MAX)
+    if kind == "bool_type":
+        return path, _("expected true or false, found %(kind)s.", kind=_kind(value))
+    if kind == "list_type":
+        return path, _("expected a list, found %(kind)s.", kind=_kind(value))
+    if kind == "too_long":
+        return path, _("too many elements (%(count)s, at most %(limit)s).", count=ctx["actual_length"],
+                       limit=ctx["max_length"])
+    if kind in ("model_type", "model_attributes_type", "dict_type"):
+        return path, _("expected an object, found %(kind)s.", kind=_kind(value))
+    if kind == "value_error" and isinstance(ctx.get("error"), ValueError):
+        return path, str(ctx["error"])
+    if kind == "literal_error":
+        return path, _("unsupported value \u201c%(value)s\u201d.", value=str(value)[:80])
+    return path, _("the value is not valid.")
+
+
+def explain_first(exc: ValidationError) -> str:
+    """The first error of a validation as one Italian line, "path: message"."""
+    path, message = explain(exc.errors(include_url=False)[0])
+    return f"{path}: {message}" if path else message
+
+
+def _too_long_number(digits: str) -> int:
+    if len(digits.lstrip("-")) > _MAX_INT_DIGITS:
+        raise DocumentError(_("The file holds a number with %(n)s digits: no value of an application is that long.",
+                              n=len(digits.lstrip("-"))))
+    return int(digits)
 
 
 def _reject_constant(name: str) -> typing.NoReturn:
@@ -226,41 +347,50 @@ def read_document(data: bytes | str) -> Domanda:
     if not text.strip():
         raise DocumentError(_("The file is empty."))
     try:
-        raw = json.loads(text, parse_constant=_reject_constant)
+        raw = json.loads(text, parse_constant=_reject_constant, parse_int=_too_long_number)
     except json.JSONDecodeError as exc:
         raise DocumentError(_("The file is not valid JSON (line %(line)s, column %(col)s: %(reason)s).",
-                              line=exc.lineno, col=exc.colno, reason=exc.msg)) from None
+                              line=exc.lineno, col=exc.colno, reason=_json_reason(exc.msg))) from None
     except RecursionError:
         raise DocumentError(_("The file is nested too deeply to be an application.")) from None
     if not isinstance(raw, dict):
         raise DocumentError(_("The file must contain a JSON object, found %(kind)s.", kind=_kind(raw)))
     fmt = raw.get("format")
-    if fmt != FORMAT:
+    if fmt not in FORMATS:
         if fmt is None:
             raise DocumentError(_("The \u201cformat\u201d key is missing: expected \u201c%(expected)s\u201d.",
                                   expected=FORMAT))
-        raise DocumentError(_("Unsupported format \u201c%(found)s\u201d: expected \u201c%(expected)s\u201d.",
-                              found=str(fmt)[:80], expected=FORMAT))
-    body = {key: value for key, value in raw.items() if key != "format"}
-    domanda = _read_object(Domanda, body, "")
-    ids = [f.id for f in domanda.fabbisogni if f.id.strip()]
-    repeated = sorted({i for i in ids if ids.count(i) > 1})
-    if repeated:
-        raise DocumentError(_("fabbisogni: the id \u201c%(id)s\u201d is used by more than one need.", id=repeated[0]))
-    return domanda
+        raise DocumentError(_("Unsupported format \u201c%(found)s\u201d: expected \u201c%(expected)s\u201d "
+                              "(or the older \u201c%(older)s\u201d).", found=str(fmt)[:80], expected=FORMAT,
+                              older=FORMAT_V1))
+    body = _prepare(raw, Domanda, "", fmt == FORMAT_V1)
+    try:
+        return Domanda.model_validate(body)
+    except ValidationError as exc:
+        raise DocumentError(explain_first(exc)) from None
 
 
-def _to_plain(value: object) -> object:
-    if is_dataclass(value):
-        return {f.name: _to_plain(getattr(value, f.name)) for f in fields(value)}
-    if isinstance(value, list):
-        return [_to_plain(item) for item in value]
-    return value
+# Python's json module explains in English; these are the reasons it gives, in Italian.
+_JSON_REASONS = {
+    "Expecting value": N_("a value was expected"),
+    "Expecting property name enclosed in double quotes": N_("a key in double quotes was expected"),
+    "Expecting ',' delimiter": N_("a comma was expected"),
+    "Expecting ':' delimiter": N_("a colon was expected"),
+    "Extra data": N_("there is text after the end of the document"),
+    "Unterminated string starting at": N_("a text is not closed"),
+    "Invalid control character at": N_("a text holds a control character"),
+    "Invalid \\escape": N_("a text holds an invalid escape"),
+    "Invalid \\uXXXX escape": N_("a text holds an invalid \\u escape"),
+}
+
+
+def _json_reason(reason: str) -> str:
+    return _(_JSON_REASONS.get(reason, "the syntax is not valid"))
 
 
 def to_document(domanda: Domanda) -> dict:
-    """Return the application as a `patti-web/domanda@1` dict, every field included."""
-    return {"format": FORMAT, **_to_plain(domanda)}
+    """Return the application as a `patti-web/domanda@2` dict, every field included (a `@1` one is upgraded)."""
+    return {"format": FORMAT, **domanda.model_dump(mode="json", exclude={"format"})}
 
 
 def write_document(domanda: Domanda) -> str:

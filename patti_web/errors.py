@@ -60,7 +60,6 @@ def _back_to_the_form() -> str:
     if not values or len(values) > _MAX_STASH_VALUES or not _same_origin():
         return request.path
     token = stash_form(request.path, values)
-    db.session.commit()
     return f"{request.path}?ripristina={token}"
 
 

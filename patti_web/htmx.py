@@ -17,7 +17,7 @@ def render(template: str, block: str | None = None, *, status: int = 200, trigge
            **context):
     """Render `template`, or only its `block` for an htmx request; add `Vary` when the answer depends on it.
 
-    :param trigger: client-side events to fire (HX-Trigger), e.g. "domanda-cambiata" to refresh the checklist.
+    :param trigger: client-side events to fire (HX-Trigger).
     """
     if block is not None and is_partial_request():
         body = render_block(template, block, **context)

@@ -28,6 +28,11 @@ def translations() -> Translations:
     return Translations.load(str(TRANSLATIONS_DIR), [LOCALE])
 
 
+def N_(message: str) -> str:
+    """Mark a string for the catalogue; it is translated where it is used."""
+    return message
+
+
 def gettext(message: str, /, **variables: object) -> str:
     """Translate `message` into Italian and fill `%(name)s` placeholders."""
     text = translations().gettext(message)

@@ -1,7 +1,8 @@
-"""Database models of an application and its parts.
+"""Database models. An application is one row holding its whole document (`patti-web/domanda@2`) and a version.
 
-Column names follow the keys of the `patti-web/domanda@1` document (nested objects flattened with `_`), so that
-services.py can move a document in and out without loss. Lengths match the limits in domanda.py (a test checks).
+The document is the application: parts of it are not spread over tables. Beside it the row keeps a summary, derived
+from the document on every save by services.py (never set anywhere else), so that lists and filters read columns,
+not documents. Every save also appends a `Revision`: who, when, which section, and the change as a JSON Patch.
 """
 
 from __future__ import annotations
@@ -9,24 +10,18 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from flask_login import UserMixin
-from sqlalchemy import ForeignKey, Integer, String, Text
-from sqlalchemy.ext.orderinglist import ordering_list
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import JSON, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship
 
 from patti_web.extensions import db
+
+# JSONB on PostgreSQL (indexable, compact), JSON text elsewhere.
+Document = JSON().with_variant(JSONB(), "postgresql")
 
 
 def _now() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
-
-
-def _children(cls: str) -> Mapped:
-    return relationship(
-        cls,
-        order_by=f"{cls}.posizione",
-        collection_class=ordering_list("posizione"),
-        cascade="all, delete-orphan",
-    )
 
 
 class User(UserMixin, db.Model):
@@ -40,7 +35,8 @@ class User(UserMixin, db.Model):
     password_hash: Mapped[str] = mapped_column(String(255))
     created_at: Mapped[datetime] = mapped_column(default=_now)
 
-    applications: Mapped[list[Application]] = relationship(back_populates="owner", cascade="all, delete-orphan")
+    applications: Mapped[list[Application]] = relationship(back_populates="owner", cascade="all, delete-orphan",
+                                                           passive_deletes=True)
 
     def __repr__(self) -> str:
         return f"<User {self.id} {self.email!r}>"
@@ -57,17 +53,8 @@ class PendingForm(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=_now, index=True)
 
 
-class UsedFormToken(db.Model):
-    """One-time tokens of "add" forms already processed: a second click on "Aggiungi" adds nothing."""
-
-    __tablename__ = "used_form_token"
-
-    token: Mapped[str] = mapped_column(String(64), primary_key=True)
-    created_at: Mapped[datetime] = mapped_column(default=_now, index=True)
-
-
 class Application(db.Model):
-    """One manifestazione di interesse, as drafted in the portal."""
+    """One manifestazione di interesse: its document, its version, and a summary for lists."""
 
     __tablename__ = "application"
 
@@ -75,137 +62,59 @@ class Application(db.Model):
     # Null for applications imported from the command line without an owner: they are not shown on the web.
     owner_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
     edizione: Mapped[str] = mapped_column(String(60))
-    titolo: Mapped[str] = mapped_column(String(300), default="")
-    territorio_ambito: Mapped[str] = mapped_column(String(40), default="")
+    stato: Mapped[str] = mapped_column(String(20), default="bozza")
+    # Grows by one on every save; a save based on an older version is merged or refused, never silently applied.
+    versione: Mapped[int] = mapped_column(Integer, default=1)
+    # The whole application as a patti-web/domanda@2 document. Deferred: lists and checks of the version skip it.
+    documento: Mapped[dict] = deferred(mapped_column(Document, nullable=False))
     created_at: Mapped[datetime] = mapped_column(default=_now)
-    updated_at: Mapped[datetime] = mapped_column(default=_now, onupdate=_now)
+    updated_at: Mapped[datetime] = mapped_column(default=_now)
+
+    # Summary of the document, kept current on every save (services.summary_of).
+    titolo: Mapped[str] = mapped_column(String(300), default="")
+    capofila_denominazione: Mapped[str] = mapped_column(String(300), default="")
+    capofila_tipologia: Mapped[str] = mapped_column(String(60), default="")
+    ambito: Mapped[str] = mapped_column(String(40), default="")
+    province: Mapped[str] = mapped_column(String(100), default="")  # siglas, comma separated: "BG,BS"
+    n_partner: Mapped[int] = mapped_column(Integer, default=0)
+    n_errori: Mapped[int] = mapped_column(Integer, default=0)
+    n_avvertenze: Mapped[int] = mapped_column(Integer, default=0)
+    sezioni_completate: Mapped[int] = mapped_column(Integer, default=0)
 
     owner: Mapped[User | None] = relationship(back_populates="applications")
-    capofila: Mapped[LeadPartner] = relationship(
-        back_populates="application", cascade="all, delete-orphan", uselist=False
+
+    def __repr__(self) -> str:
+        return f"<Application {self.id} v{self.versione} {self.titolo!r}>"
+
+
+class Revision(db.Model):
+    """One save of an application: the version it made, who, when, which section, and what changed (RFC 6902).
+
+    `patch` turns the previous version into this one; `reverse` turns this one back into the previous one, so any
+    earlier version can be rebuilt from the current document (to tell what changed since a form was opened).
+    """
+
+    __tablename__ = "revision"
+    __table_args__ = (
+        UniqueConstraint("application_id", "versione", name="uq_revision_application_id_versione"),
+        # A form's one-time token: the same "add" form submitted twice makes one revision, not two.
+        UniqueConstraint("application_id", "form_token", name="uq_revision_application_id_form_token"),
     )
-    partner: Mapped[list[Partner]] = _children("Partner")
-    province: Mapped[list[TerritoryProvince]] = _children("TerritoryProvince")
-    settori: Mapped[list[Sector]] = _children("Sector")
-    fabbisogni: Mapped[list[Need]] = _children("Need")
-    interventi: Mapped[list[Intervention]] = _children("Intervention")
-
-    def __repr__(self) -> str:
-        return f"<Application {self.id} {self.titolo!r}>"
-
-
-class _Child:
-    """A row owned by an application, kept in the order the user gave."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    posizione: Mapped[int] = mapped_column(Integer)
-
-
-class LeadPartner(db.Model):
-    __tablename__ = "lead_partner"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    application_id: Mapped[int] = mapped_column(ForeignKey("application.id", ondelete="CASCADE"), unique=True)
-    denominazione: Mapped[str] = mapped_column(String(300), default="")
-    tipologia: Mapped[str] = mapped_column(String(60), default="")
-    codice_fiscale: Mapped[str] = mapped_column(String(16), default="")
-    sede_indirizzo: Mapped[str] = mapped_column(String(200), default="")
-    sede_comune: Mapped[str] = mapped_column(String(100), default="")
-    sede_provincia: Mapped[str] = mapped_column(String(40), default="")
-    sede_cap: Mapped[str] = mapped_column(String(10), default="")
-    pec: Mapped[str] = mapped_column(String(254), default="")
-    legale_rappresentante_nome: Mapped[str] = mapped_column(String(100), default="")
-    legale_rappresentante_cognome: Mapped[str] = mapped_column(String(100), default="")
-    legale_rappresentante_codice_fiscale: Mapped[str] = mapped_column(String(16), default="")
-    referente_nome: Mapped[str] = mapped_column(String(100), default="")
-    referente_cognome: Mapped[str] = mapped_column(String(100), default="")
-    referente_email: Mapped[str] = mapped_column(String(254), default="")
-    referente_telefono: Mapped[str] = mapped_column(String(30), default="")
-
-    application: Mapped[Application] = relationship(back_populates="capofila")
+    application_id: Mapped[int] = mapped_column(ForeignKey("application.id", ondelete="CASCADE"))
+    versione: Mapped[int] = mapped_column(Integer)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=_now)
+    # capofila, partenariato, territorio, settori, fabbisogni, interventi, or documento (created, imported).
+    sezione: Mapped[str] = mapped_column(String(30))
+    # aggiunta, modifica, rimozione, creazione, importazione
+    azione: Mapped[str] = mapped_column(String(20))
+    # The list item concerned (a partner's, sector's, need's or intervention's id), if any.
+    elemento: Mapped[str] = mapped_column(String(20), default="")
+    form_token: Mapped[str | None] = mapped_column(String(64))
+    patch: Mapped[list] = deferred(mapped_column(Document, nullable=False))
+    reverse: Mapped[list] = deferred(mapped_column(Document, nullable=False))
 
     def __repr__(self) -> str:
-        return f"<LeadPartner {self.denominazione!r}>"
-
-
-class Partner(_Child, db.Model):
-    __tablename__ = "partner"
-
-    application_id: Mapped[int] = mapped_column(ForeignKey("application.id", ondelete="CASCADE"), index=True)
-    denominazione: Mapped[str] = mapped_column(String(300), default="")
-    categoria: Mapped[str] = mapped_column(String(60), default="")
-    codice_fiscale: Mapped[str] = mapped_column(String(16), default="")
-    sede_indirizzo: Mapped[str] = mapped_column(String(200), default="")
-    sede_comune: Mapped[str] = mapped_column(String(100), default="")
-    sede_provincia: Mapped[str] = mapped_column(String(40), default="")
-    sede_cap: Mapped[str] = mapped_column(String(10), default="")
-    pec: Mapped[str] = mapped_column(String(254), default="")
-    referente_nome: Mapped[str] = mapped_column(String(100), default="")
-    referente_cognome: Mapped[str] = mapped_column(String(100), default="")
-    referente_email: Mapped[str] = mapped_column(String(254), default="")
-    referente_telefono: Mapped[str] = mapped_column(String(30), default="")
-
-    def __repr__(self) -> str:
-        return f"<Partner {self.denominazione!r} {self.categoria}>"
-
-
-class TerritoryProvince(_Child, db.Model):
-    __tablename__ = "territory_province"
-
-    application_id: Mapped[int] = mapped_column(ForeignKey("application.id", ondelete="CASCADE"), index=True)
-    sigla: Mapped[str] = mapped_column(String(60))
-
-
-class Sector(_Child, db.Model):
-    __tablename__ = "sector"
-
-    application_id: Mapped[int] = mapped_column(ForeignKey("application.id", ondelete="CASCADE"), index=True)
-    descrizione: Mapped[str] = mapped_column(Text, default="")
-    ateco: Mapped[list[SectorAteco]] = _children("SectorAteco")
-
-
-class SectorAteco(_Child, db.Model):
-    __tablename__ = "sector_ateco"
-
-    sector_id: Mapped[int] = mapped_column(ForeignKey("sector.id", ondelete="CASCADE"), index=True)
-    codice: Mapped[str] = mapped_column(String(60))
-
-
-class Need(_Child, db.Model):
-    __tablename__ = "need"
-
-    application_id: Mapped[int] = mapped_column(ForeignKey("application.id", ondelete="CASCADE"), index=True)
-    # The need's identifier in the document ("F1"), which interventions refer to.
-    codice: Mapped[str] = mapped_column(String(20), default="")
-    titolo: Mapped[str] = mapped_column(String(300), default="")
-    descrizione: Mapped[str] = mapped_column(Text, default="")
-    lacune_politiche_attive: Mapped[str] = mapped_column(Text, default="")
-    fonti: Mapped[list[NeedSource]] = _children("NeedSource")
-
-
-class NeedSource(_Child, db.Model):
-    __tablename__ = "need_source"
-
-    need_id: Mapped[int] = mapped_column(ForeignKey("need.id", ondelete="CASCADE"), index=True)
-    titolo: Mapped[str] = mapped_column(String(500), default="")
-    autore: Mapped[str] = mapped_column(String(300), default="")
-    anno: Mapped[int | None] = mapped_column(Integer, nullable=True)
-    url: Mapped[str] = mapped_column(String(1000), default="")
-
-
-class Intervention(_Child, db.Model):
-    __tablename__ = "intervention"
-
-    application_id: Mapped[int] = mapped_column(ForeignKey("application.id", ondelete="CASCADE"), index=True)
-    titolo: Mapped[str] = mapped_column(String(300), default="")
-    descrizione: Mapped[str] = mapped_column(Text, default="")
-    destinatari: Mapped[str] = mapped_column(Text, default="")
-    # Kept as the need identifiers the user gave, so that a draft tied to a missing need survives export/import.
-    fabbisogni: Mapped[list[InterventionNeed]] = _children("InterventionNeed")
-
-
-class InterventionNeed(_Child, db.Model):
-    __tablename__ = "intervention_need"
-
-    intervention_id: Mapped[int] = mapped_column(ForeignKey("intervention.id", ondelete="CASCADE"), index=True)
-    codice: Mapped[str] = mapped_column(String(60))
+        return f"<Revision {self.application_id} v{self.versione} {self.sezione} {self.azione}>"

@@ -6,18 +6,21 @@ Codice fiscale and partita IVA check digits come from python-stdnum, ATECO codes
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import re
+import unicodedata
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache, lru_cache
 from typing import TYPE_CHECKING
 
 import ateco
+import snowballstemmer
 from stdnum.it import codicefiscale
 
 from patti_web.calls import Edizione
 from patti_web.domanda import Capofila, Domanda
-from patti_web.i18n import format_date
+from patti_web.i18n import N_, format_date
 from patti_web.i18n import gettext as _
 
 if TYPE_CHECKING:  # the package returns this type but does not export its name
@@ -40,6 +43,9 @@ INTERVENTO_SENZA_FABBISOGNO = "INTERVENTO_SENZA_FABBISOGNO"
 FABBISOGNO_SENZA_INTERVENTO = "FABBISOGNO_SENZA_INTERVENTO"
 FUORI_FINESTRA = "FUORI_FINESTRA"
 ATECO_SCONOSCIUTO = "ATECO_SCONOSCIUTO"
+# Added with patti-web/domanda@2 (never reported for a @1 document, which could not say these things).
+RAPPRESENTANZA_NON_COERENTE = "RAPPRESENTANZA_NON_COERENTE"
+RETE_ATTESA = "RETE_ATTESA"
 
 SEVERITY = {
     CAMPO_OBBLIGATORIO: ERROR,
@@ -56,13 +62,9 @@ SEVERITY = {
     FABBISOGNO_SENZA_INTERVENTO: WARNING,
     FUORI_FINESTRA: ERROR,
     ATECO_SCONOSCIUTO: WARNING,
+    RAPPRESENTANZA_NON_COERENTE: WARNING,
+    RETE_ATTESA: WARNING,
 }
-
-
-def N_(message: str) -> str:
-    """Mark a string for the catalogue; it is translated where it is used."""
-    return message
-
 
 # Required fields, by path without list indices, with the label the message names.
 FIELD_LABELS = {
@@ -100,6 +102,15 @@ FIELD_LABELS = {
     "interventi.titolo": N_("Intervention: title"),
     "interventi.descrizione": N_("Intervention: description"),
 }
+# Required only in some cases (said where they are checked).
+CONDITIONAL_LABELS = {
+    "capofila.rappresentanza.descrizione": N_("Lead partner: the sector or supply chain it represents"),
+}
+
+
+def is_required(path: str) -> bool:
+    """Does the call always ask for the field at this generic path (e.g. `partner.sede.comune`)?"""
+    return path in FIELD_LABELS
 
 
 @dataclass(frozen=True)
@@ -135,7 +146,8 @@ def _blank(value: object) -> bool:
 
 def _required(path: str, value: object) -> Iterator[Finding]:
     if _blank(value) or value == []:
-        label = _(FIELD_LABELS[_generic(path)])
+        generic = _generic(path)
+        label = _(FIELD_LABELS.get(generic) or CONDITIONAL_LABELS[generic])
         yield _finding(CAMPO_OBBLIGATORIO, path, _("Required field missing: %(label)s.", label=label))
 
 
@@ -213,6 +225,75 @@ def check_capofila(domanda: Domanda, edizione: Edizione) -> Iterator[Finding]:
     yield from _tax_code("capofila.codice_fiscale", capofila.codice_fiscale)
     yield from _tax_code("capofila.legale_rappresentante.codice_fiscale",
                          capofila.legale_rappresentante.codice_fiscale)
+    tipo = edizione.tipi_capofila.get(tipologia)
+    if tipo is not None and tipo.rappresentanza and not domanda.is_v1:
+        yield from _represented_sector(domanda, edizione)
+
+
+def _represented_sector(domanda: Domanda, edizione: Edizione) -> Iterator[Finding]:
+    """An association leads a Patto of one of the sectors or supply chains it represents (the call's wording)."""
+    rappresentanza = domanda.capofila.rappresentanza
+    if _blank(rappresentanza.descrizione):
+        yield from _required("capofila.rappresentanza.descrizione", rappresentanza.descrizione)
+        return
+    if not domanda.settori or represents_a_sector(domanda, edizione):
+        return
+    yield _finding(
+        RAPPRESENTANZA_NON_COERENTE,
+        "capofila.rappresentanza",
+        _("The sector the lead partner represents (\u201c%(represented)s\u201d) matches none of the sectors of the "
+          "Patto: the call asks for an association representing one of them. Check the description and the ATECO "
+          "codes of both.", represented=rappresentanza.descrizione.strip()[:120]),
+    )
+
+
+# Words too common in sector descriptions to tell two sectors apart (stems of the Italian Snowball stemmer).
+_GENERIC_STEMS = frozenset(snowballstemmer.stemmer("italian").stemWords(
+    "settore settori filiera filiere comparto comparti attività impresa imprese servizi servizio associazione "
+    "associazioni produzione prodotti lavoro altri altre vari varie generale industria industriale".split()
+))
+
+
+def _stems(texts: Iterable[str]) -> set[str]:
+    """Significant word stems of some Italian texts: no accents, no short words, no generic sector words."""
+    words = []
+    for text in texts:
+        plain = unicodedata.normalize("NFKD", text.lower()).encode("ascii", "ignore").decode()
+        words.extend(w for w in re.findall(r"[a-z]+", plain) if len(w) >= 4)
+    # A new stemmer per call: a stemmer keeps state and is not safe to share between threads.
+    return set(snowballstemmer.stemmer("italian").stemWords(words)) - _GENERIC_STEMS
+
+
+def _ateco_lineage(code: str, edizione: Edizione) -> list[str]:
+    """The code and every level above it in the classification (25.62 -> 25.6, 25, C), or [] if unknown."""
+    lineage = []
+    node = ateco_node(code, edizione)
+    while node is not None:
+        lineage.append(node.code)
+        node = ateco_node(node.parent, edizione) if node.parent else None
+    return lineage
+
+
+def represents_a_sector(domanda: Domanda, edizione: Edizione) -> bool:
+    """Does the lead partner's represented sector match one of the Patto's, by ATECO code or by words?
+
+    Codes match when one contains the other (C contains 25.62). Words match when the two descriptions (and the
+    titles of their ATECO codes) share a significant word stem: "meccanica" and "meccanico" do.
+    """
+    rappresentanza = domanda.capofila.rappresentanza
+    theirs = [c for c in rappresentanza.ateco if c.strip()]
+    ours = [c for s in domanda.settori for c in s.ateco if c.strip()]
+    for code in theirs:
+        for other in ours:
+            if code in _ateco_lineage(other, edizione) or other in _ateco_lineage(code, edizione):
+                return True
+
+    def titles(codes: list[str]) -> list[str]:
+        return [node.title for node in (ateco_node(c, edizione) for c in codes) if node is not None]
+
+    mine = _stems([rappresentanza.descrizione, *titles(theirs)])
+    patto = _stems([s.descrizione for s in domanda.settori] + titles(ours))
+    return bool(mine & patto)
 
 
 def _unknown_province(path: str, sigla: str, edizione: Edizione) -> Finding:
@@ -234,7 +315,8 @@ def categories_present(domanda: Domanda, edizione: Edizione) -> set[str]:
 
 
 def check_partnership(domanda: Domanda, edizione: Edizione) -> Iterator[Finding]:
-    categorie = edizione.categorie
+    # "Altro soggetto" came with @2: in a @1 document it is as unknown as it was.
+    categorie = edizione.categorie if domanda.is_v1 else edizione.categorie_partner
     presenti = categories_present(domanda, edizione)
     seen: dict[str, str] = {}
     cf_capofila = normalize_tax_code(domanda.capofila.codice_fiscale)
@@ -250,6 +332,9 @@ def check_partnership(domanda: Domanda, edizione: Edizione) -> Iterator[Finding]
                 f"{path}.categoria",
                 _("\u201c%(value)s\u201d is not a partner category of the call.", value=categoria),
             )
+        elif categorie.get(categoria) is not None and categorie[categoria].rete and partner.rete is False:
+            yield _network_expected(path, partner.denominazione.strip() or _("Partner %(n)s", n=i + 1),
+                                    categorie[categoria])
         yield from _tax_code(f"{path}.codice_fiscale", partner.codice_fiscale)
         cf = normalize_tax_code(partner.codice_fiscale)
         if cf in seen:
@@ -278,6 +363,17 @@ def check_partnership(domanda: Domanda, edizione: Edizione) -> Iterator[Finding]
             _("The partnership must include at least %(min)s further categories of members: %(count)s present.",
               min=edizione.minimo_categorie_ulteriori, count=ulteriori),
         )
+
+
+def _network_expected(path: str, name: str, categoria) -> Finding:
+    if categoria.rete == "richiesta":
+        message = _("%(name)s is a single body, but the call asks for a network in the category \u201c%(label)s\u201d"
+                    ": list the network (or the body that represents it) instead.", name=name,
+                    label=categoria.nome_breve)
+    else:
+        message = _("%(name)s is a single body: in the category \u201c%(label)s\u201d the call prefers networks.",
+                    name=name, label=categoria.nome_breve)
+    return _finding(RETE_ATTESA, f"{path}.rete", message)
 
 
 def check_territory(domanda: Domanda, edizione: Edizione) -> Iterator[Finding]:
@@ -511,7 +607,8 @@ def _started(section: str, domanda: Domanda) -> bool:
     if section == "capofila":
         return domanda.capofila != Capofila()
     if section == "territorio":
-        return bool(domanda.territorio.ambito or domanda.territorio.province)
+        territorio = domanda.territorio
+        return bool(territorio.ambito or territorio.province or territorio.descrizione)
     return bool(getattr(domanda, {"partenariato": "partner"}.get(section, section)))
 
 

@@ -47,14 +47,18 @@ def sample_domanda(edizione: Edizione, partners: int = 6, *, seed: int = 1) -> D
         sigla = rng.choice(list(_COMUNI))
         comune, cap = _COMUNI[sigla]
         nome, cognome = rng.choice(_NOMI), rng.choice(_COGNOMI)
+        rappresentante = LegaleRappresentante(nome=rng.choice(_NOMI), cognome=rng.choice(_COGNOMI))
         elenco.append(
             Partner(
+                id=f"p{i + 1}",
                 denominazione=f"{cognome} & {rng.choice(_COGNOMI)} {rng.choice(_FORME)} n. {i + 1}",
                 categoria=categoria,
                 codice_fiscale=partita_iva(seed * 10_000 + i + 1),
                 sede=Sede(indirizzo=f"Via Roma {i + 1}", comune=comune, provincia=sigla, cap=cap),
                 pec=f"partner{i + 1}@pec.example.it",
                 referente=Referente(nome=nome, cognome=cognome, email=f"{nome.lower()}.{i + 1}@example.it"),
+                legale_rappresentante=rappresentante,
+                rea=f"{sigla}-{100000 + i}" if categoria == "imprese" else "",
             )
         )
     return Domanda(
@@ -73,8 +77,9 @@ def sample_domanda(edizione: Edizione, partners: int = 6, *, seed: int = 1) -> D
         partner=elenco,
         territorio=Territorio(ambito="interprovinciale", province=["BS", "BG", "MN", "CR"]),
         settori=[
-            Settore(descrizione="Meccanica, meccatronica e automazione industriale", ateco=["25.62", "28.41", "28.99"]),
-            Settore(descrizione="Logistica della filiera metalmeccanica", ateco=["52.29"]),
+            Settore(id="s1", descrizione="Meccanica, meccatronica e automazione industriale",
+                    ateco=["25.62", "28.41", "28.99"]),
+            Settore(id="s2", descrizione="Logistica della filiera metalmeccanica", ateco=["52.29"]),
         ],
         fabbisogni=[
             Fabbisogno(
@@ -101,10 +106,10 @@ def sample_domanda(edizione: Edizione, partners: int = 6, *, seed: int = 1) -> D
             ),
         ],
         interventi=[
-            Intervento(titolo="Percorso ITS in meccatronica avanzata",
+            Intervento(id="i1", titolo="Percorso ITS in meccatronica avanzata",
                        descrizione="Un percorso biennale co-progettato con le imprese del Patto.",
                        destinatari="Diplomati under 30 e lavoratori in riqualificazione", fabbisogni=["F1"]),
-            Intervento(titolo="Moduli brevi su WMS e tracciabilità",
+            Intervento(id="i2", titolo="Moduli brevi su WMS e tracciabilità",
                        descrizione="Moduli di 40 ore per lavoratori occupati della logistica.",
                        destinatari="Lavoratori occupati", fabbisogni=["F1", "F2"]),
         ],

@@ -1,21 +1,40 @@
-"""Use cases: move applications between the document form and the database, and check them.
+"""Use cases of an application: read it, change one section or list item, create, import, duplicate, delete.
 
-Services load, mutate and flush; the caller (a view or a CLI command) commits once.
+An application is one document (`patti-web/domanda@2`) with a version. Every write goes through `_save`, which reads
+the current version, applies one change to the document, checks that the result is a document the portal's own
+reader accepts, and stores it only if nobody saved meanwhile (`UPDATE ... WHERE versione = <read>`); if somebody
+did, it starts again on their version. So:
+
+- adding or removing list items is applied to whatever version is current (two people adding partners at once both
+  succeed), and uniqueness (a codice fiscale once per partnership, need codes) is checked on the version written;
+- editing a section or an item carries the version the form was opened on: if that part changed since, the edit is
+  refused with `Conflict` (field by field: their value, yours), never applied over theirs.
+
+Each save appends a `Revision` (who, when, which section, the change as an RFC 6902 JSON Patch and its reverse) and
+commits: one commit per request, made here because a lost race must roll back and retry. Views import no model.
+Findings, checklist and section states are computed once per version and kept in memory by (application, version).
 """
 
 from __future__ import annotations
 
+import copy
 import json
 import logging
+import re
 import secrets
-from dataclasses import fields, is_dataclass
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from functools import cache
 from zoneinfo import ZoneInfo
 
+import jsonpatch
 from flask import current_app
-from sqlalchemy import delete, select
-from sqlalchemy.exc import IntegrityError
+from pydantic import BaseModel, ValidationError
+from sqlalchemy import delete, exists, insert, select, update
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from patti_web import domanda as doc
 from patti_web.calls import Edizione
@@ -23,32 +42,122 @@ from patti_web.documents import build_manifestazione_docx, docx_filename
 from patti_web.extensions import db
 from patti_web.i18n import TIMEZONE
 from patti_web.i18n import gettext as _
-from patti_web.models import (
-    Application,
-    Intervention,
-    InterventionNeed,
-    LeadPartner,
-    Need,
-    NeedSource,
-    Partner,
-    PendingForm,
-    Sector,
-    SectorAteco,
-    TerritoryProvince,
-    UsedFormToken,
-    User,
+from patti_web.models import Application, PendingForm, Revision, User
+from patti_web.rules import (
+    DONE,
+    ERROR,
+    ChecklistItem,
+    Finding,
+    check_application,
+    checklist,
+    normalize_tax_code,
+    section_statuses,
 )
-from patti_web.rules import Finding, check_application, normalize_tax_code
 
 log = logging.getLogger(__name__)
 
+# How many times a save starts again on a newer version before giving up (only under a storm of saves).
+MAX_ATTEMPTS = 20
+SECTIONS = ("capofila", "partenariato", "territorio", "settori", "fabbisogni", "interventi")
+
 
 class NotFound(LookupError):
-    """No application with that id (for this caller)."""
+    """No application (or list item) with that id for this user: a guessed id is a 404."""
 
 
 class DuplicateSubmission(Exception):
     """The same "add" form was submitted twice (two clicks): the first one counted."""
+
+
+class Refused(ValueError):
+    """The change cannot be stored; `errors` lists (field, Italian message), field being a document path."""
+
+    def __init__(self, errors: list[tuple[str, str]]):
+        super().__init__(errors)
+        self.errors = errors
+
+
+@dataclass(frozen=True)
+class FieldChange:
+    """One field someone else changed since a form was opened: its path in the section, their value, yours."""
+
+    path: str
+    theirs: object
+    yours: object
+
+
+class Conflict(Exception):
+    """The section or item changed since the form was opened; nothing was saved."""
+
+    def __init__(self, changes: list[FieldChange], versione: int, when: datetime | None, who: str):
+        super().__init__(changes)
+        self.changes, self.versione, self.when, self.who = changes, versione, when, who
+
+
+class ItemGone(LookupError):
+    """The list item was removed (in another tab, or by someone else) after the form was opened."""
+
+
+class Busy(RuntimeError):
+    """Too many saves at once on the same application: the change could not be applied; try again."""
+
+
+@dataclass(frozen=True)
+class Head:
+    """An application's plain columns: enough for lists, titles and the version, without the document."""
+
+    id: int
+    owner_id: int | None
+    edizione: str
+    stato: str
+    versione: int
+    created_at: datetime
+    updated_at: datetime
+    titolo: str
+    capofila_denominazione: str
+    capofila_tipologia: str
+    ambito: str
+    province: str
+    n_partner: int
+    n_errori: int
+    n_avvertenze: int
+    sezioni_completate: int
+
+
+_HEAD = tuple(getattr(Application, name) for name in Head.__dataclass_fields__)
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """What the rules say of one version: computed once, shared by every page that shows it. Never mutate it."""
+
+    domanda: doc.Domanda
+    findings: list[Finding]
+    checklist: list[ChecklistItem]
+    statuses: dict[str, str]
+
+    @property
+    def errors(self) -> list[Finding]:
+        return [f for f in self.findings if f.severity == ERROR]
+
+
+@dataclass(frozen=True)
+class State:
+    """One version of an application as pages show it: its columns and what the rules say of its document."""
+
+    head: Head
+    analysis: Analysis
+
+    def __getattr__(self, name: str):
+        return getattr(self.analysis, name)
+
+    @property
+    def id(self) -> int:
+        return self.head.id
+
+    @property
+    def versione(self) -> int:
+        return self.head.versione
 
 
 def current_edition() -> Edizione:
@@ -56,262 +165,478 @@ def current_edition() -> Edizione:
     return current_app.extensions["patti_edizione"]
 
 
-@cache
-def _plan(cls: type, prefix: str = "") -> tuple[tuple[str, str, type | None, tuple], ...]:
-    """How a dataclass maps onto flattened columns: (field, column, nested class, nested plan); lists left out."""
-    plan = []
-    for f in fields(cls):
-        default = f.default_factory() if callable(f.default_factory) else f.default
-        if is_dataclass(default):
-            plan.append((f.name, "", type(default), _plan(type(default), f"{prefix}{f.name}_")))
-        elif not isinstance(default, list):
-            plan.append((f.name, f"{prefix}{f.name}", None, ()))
-    return tuple(plan)
+def analyse(domanda: doc.Domanda) -> Analysis:
+    """Run the rule engine once over a document (drafting: the window is not checked)."""
+    edizione = current_edition()
+    findings = check_application(domanda, edizione)
+    return Analysis(domanda, findings, checklist(domanda, edizione, findings),
+                    section_statuses(domanda, findings))
 
 
-def _flat(obj: object) -> dict[str, object]:
-    """Scalar fields of a dataclass, nested objects flattened as `sede_comune`; lists left out."""
-    out: dict[str, object] = {}
+class _VersionCache:
+    """Analyses of recent versions, by (application, version, time of the save), shared by the threads of a worker."""
 
-    def walk(value: object, plan) -> None:
-        for name, column, nested, nested_plan in plan:
-            if nested is None:
-                out[column] = getattr(value, name)
-            else:
-                walk(getattr(value, name), nested_plan)
+    def __init__(self, size: int):
+        self.size, self._items, self._lock = size, OrderedDict(), threading.Lock()
 
-    walk(obj, _plan(type(obj)))
-    return out
+    def get(self, key: tuple) -> Analysis | None:
+        with self._lock:
+            found = self._items.get(key)
+            if found is not None:
+                self._items.move_to_end(key)
+            return found
 
-
-def _unflat(cls: type, row: object, plan=None) -> object:
-    """Build a dataclass from a model row with flattened columns (the inverse of `_flat`)."""
-    args = {}
-    for name, column, nested, nested_plan in plan if plan is not None else _plan(cls):
-        args[name] = getattr(row, column) if nested is None else _unflat(nested, row, nested_plan)
-    return cls(**args)
+    def put(self, key: tuple, analysis: Analysis) -> None:
+        with self._lock:
+            self._items[key] = analysis
+            self._items.move_to_end(key)
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
 
 
-def fill_application(app: Application, domanda: doc.Domanda) -> Application:
-    """Replace every part of `app` with the content of `domanda`."""
-    app.titolo = domanda.titolo
-    app.territorio_ambito = domanda.territorio.ambito
-    if app.capofila is None:
-        app.capofila = LeadPartner()
-    for key, value in _flat(domanda.capofila).items():
-        setattr(app.capofila, key, value)
-    app.partner = [Partner(**_flat(p)) for p in domanda.partner]
-    app.province = [TerritoryProvince(sigla=s) for s in domanda.territorio.province]
-    app.settori = [
-        Sector(descrizione=s.descrizione, ateco=[SectorAteco(codice=c) for c in s.ateco]) for s in domanda.settori
-    ]
-    app.fabbisogni = [
-        Need(
-            codice=f.id,
-            titolo=f.titolo,
-            descrizione=f.descrizione,
-            lacune_politiche_attive=f.lacune_politiche_attive,
-            fonti=[NeedSource(**_flat(s)) for s in f.fonti],
-        )
-        for f in domanda.fabbisogni
-    ]
-    app.interventi = [
-        Intervention(
-            titolo=i.titolo,
-            descrizione=i.descrizione,
-            destinatari=i.destinatari,
-            fabbisogni=[InterventionNeed(codice=c) for c in i.fabbisogni],
-        )
-        for i in domanda.interventi
-    ]
-    return app
+def _cache() -> _VersionCache:
+    # One cache per app (tests build many apps whose ids restart at 1).
+    return current_app.extensions.setdefault("patti_versioni", _VersionCache(current_app.config["PATTI_CACHE_SIZE"]))
 
 
-def _rows(table, *where, order=("posizione",)):
-    """Rows of a table (attribute access by column name), in the user's order."""
-    columns = table.__table__.c
-    return db.session.execute(
-        select(columns).where(*where).order_by(*(columns[name] for name in order))
-    ).all()
+def _key(head: Head) -> tuple:
+    return head.id, head.versione, head.updated_at
 
 
-def _grouped(rows, key: str) -> dict[int, list]:
-    groups: dict[int, list] = {}
-    for row in rows:
-        groups.setdefault(getattr(row, key), []).append(row)
-    return groups
+# Reading ----------------------------------------------------------------------------------------------------------
 
 
-def to_domanda(app: Application) -> doc.Domanda:
-    """Return the stored application as plain data (for the rules, the JSON document and the DOCX).
-
-    Read with plain SELECTs, one per table, not through ORM objects: the checklist reloads it after every change.
-    """
-    app_id = app.id
-    db.session.flush()
-    head = db.session.execute(
-        select(Application.titolo, Application.territorio_ambito).where(Application.id == app_id)
-    ).one()
-    capofila_rows = _rows(LeadPartner, LeadPartner.application_id == app_id, order=("id",))
-    sector_rows = _rows(Sector, Sector.application_id == app_id)
-    need_rows = _rows(Need, Need.application_id == app_id)
-    intervention_rows = _rows(Intervention, Intervention.application_id == app_id)
-    ateco = _grouped(_rows(SectorAteco, SectorAteco.sector_id.in_([r.id for r in sector_rows])), "sector_id")
-    sources = _grouped(_rows(NeedSource, NeedSource.need_id.in_([r.id for r in need_rows])), "need_id")
-    needs = _grouped(
-        _rows(InterventionNeed, InterventionNeed.intervention_id.in_([r.id for r in intervention_rows])),
-        "intervention_id",
-    )
-    return doc.Domanda(
-        titolo=head.titolo,
-        capofila=_unflat(doc.Capofila, capofila_rows[0]) if capofila_rows else doc.Capofila(),
-        partner=[_unflat(doc.Partner, p) for p in _rows(Partner, Partner.application_id == app_id)],
-        territorio=doc.Territorio(
-            ambito=head.territorio_ambito,
-            province=[p.sigla for p in _rows(TerritoryProvince, TerritoryProvince.application_id == app_id)],
-        ),
-        settori=[doc.Settore(descrizione=s.descrizione, ateco=[a.codice for a in ateco.get(s.id, [])])
-                 for s in sector_rows],
-        fabbisogni=[
-            doc.Fabbisogno(id=f.codice, titolo=f.titolo, descrizione=f.descrizione,
-                           lacune_politiche_attive=f.lacune_politiche_attive,
-                           fonti=[_unflat(doc.Fonte, s) for s in sources.get(f.id, [])])
-            for f in need_rows
-        ],
-        interventi=[
-            doc.Intervento(titolo=i.titolo, descrizione=i.descrizione, destinatari=i.destinatari,
-                           fabbisogni=[n.codice for n in needs.get(i.id, [])])
-            for i in intervention_rows
-        ],
-    )
-
-
-def import_application(domanda: doc.Domanda, owner: User | None = None) -> Application:
-    """Store a new application from a document; flushes so that it has an id."""
-    app = fill_application(Application(edizione=current_edition().chiave, owner=owner), domanda)
-    db.session.add(app)
-    db.session.flush()
-    log.info("imported application %s (%s partners)", app.id, len(app.partner))
-    return app
-
-
-def get_application(application_id: int) -> Application:
-    """Load one application or raise NotFound."""
-    app = db.session.get(Application, application_id)
-    if app is None:
+def _head(application_id: int, user: User | None) -> Head:
+    query = select(*_HEAD).where(Application.id == application_id)
+    if user is not None:
+        query = query.where(Application.owner_id == user.id)
+    row = db.session.execute(query).one_or_none() if _is_db_id(application_id) else None
+    if row is None:
         raise NotFound(application_id)
-    return app
+    return Head(*row)
 
 
-def check_stored_application(app: Application) -> list[Finding]:
-    """Every finding of the rule engine for a stored application (drafting: the window is not checked)."""
-    return check_application(to_domanda(app), current_edition())
+def _is_db_id(value: int) -> bool:
+    return 0 < value < 2**63
 
 
-def document_date(app: Application) -> date:
-    """The date a stored application's documents carry: the day of its last change, in Italian time."""
-    return app.updated_at.replace(tzinfo=UTC).astimezone(ZoneInfo(TIMEZONE)).date()
+def get_head(application_id: int, user: User | None) -> Head:
+    """An application's columns, without its document; NotFound when it is not `user`'s (None: any, for the CLI)."""
+    return _head(application_id, user)
 
 
-def build_docx(app: Application) -> tuple[bytes, str]:
-    """The manifestazione di interesse of a stored application, and its download file name."""
-    domanda = to_domanda(app)
-    day = document_date(app)
-    return build_manifestazione_docx(domanda, current_edition(), day), docx_filename(domanda, day)
+def load(application_id: int, user: User | None) -> State:
+    """The current version of an application and what the rules say of it (one SELECT when already analysed)."""
+    head = _head(application_id, user)
+    analysis = _cache().get(_key(head))
+    if analysis is None:
+        stored = db.session.scalar(select(Application.documento).where(Application.id == head.id))
+        analysis = analyse(doc.Domanda.model_validate(stored))
+        _cache().put(_key(head), analysis)
+    return State(head, analysis)
 
 
-# The web portal: every query is scoped to the owner.
-
-
-def get_owned_application(application_id: int, owner: User) -> Application:
-    """Load one of `owner`'s applications, or raise NotFound (also for someone else's: a guessed id is a 404)."""
-    app = db.session.scalar(
-        select(Application)
-        .where(Application.id == application_id, Application.owner_id == owner.id)
-    )
-    if app is None:
-        raise NotFound(application_id)
-    return app
-
-
-def list_applications(owner: User) -> list[tuple[Application, list[Finding]]]:
-    """The owner's applications, last changed first, each with its findings."""
-    apps = db.session.scalars(
-        select(Application)
-        .where(Application.owner_id == owner.id)
+def list_applications(user: User) -> list[Head]:
+    """The user's applications, last changed first, with their summaries (one query, whatever their number)."""
+    rows = db.session.execute(
+        select(*_HEAD).where(Application.owner_id == user.id)
         .order_by(Application.updated_at.desc(), Application.id.desc())
     ).all()
-    return [(app, check_stored_application(app)) for app in apps]
+    return [Head(*row) for row in rows]
 
 
-def create_application(owner: User, titolo: str) -> Application:
-    """Start an empty application with its title."""
-    return import_application(doc.Domanda(titolo=titolo), owner)
+def document_date(head: Head) -> date:
+    """The date a stored application's documents carry: the day of its last change, in Italian time."""
+    return head.updated_at.replace(tzinfo=UTC).astimezone(ZoneInfo(TIMEZONE)).date()
 
 
-def duplicate_application(app: Application) -> Application:
-    """A copy of `app` for the same owner, titled as a copy."""
-    domanda = to_domanda(app)
-    domanda.titolo = _("%(title)s (copy)", title=domanda.titolo)[:300]
-    return import_application(domanda, app.owner)
+def build_docx(state: State) -> tuple[bytes, str]:
+    """The manifestazione di interesse of a stored application, and its download file name."""
+    day = document_date(state.head)
+    return build_manifestazione_docx(state.domanda, current_edition(), day), docx_filename(state.domanda, day)
 
 
-def delete_application(app: Application) -> None:
-    db.session.delete(app)
-    db.session.flush()
+def export_text(state: State) -> tuple[str, str]:
+    """The application as a patti-web/domanda@2 JSON text, and its download file name."""
+    name = docx_filename(state.domanda, document_date(state.head)).removesuffix(".docx") + ".json"
+    return doc.write_document(state.domanda), name
 
 
-def touch(app: Application) -> None:
-    """Mark the application as changed now (its documents carry the date of the last change)."""
-    app.updated_at = datetime.now(UTC).replace(tzinfo=None)
-    db.session.flush()
+def revisions(application_id: int, user: User | None) -> list[Revision]:
+    """Every save of an application, oldest first (for the activity page and the submission freeze)."""
+    _head(application_id, user)
+    return list(db.session.scalars(
+        select(Revision).where(Revision.application_id == application_id).order_by(Revision.versione)
+    ))
 
 
-def is_form_token_used(token: str) -> bool:
-    return bool(token) and db.session.get(UsedFormToken, token) is not None
+# Writing ----------------------------------------------------------------------------------------------------------
 
 
-def consume_form_token(token: str) -> None:
-    """Record a one-time form token; raise DuplicateSubmission if it was used already."""
-    if not token or is_form_token_used(token):
-        raise DuplicateSubmission(token)
-    db.session.add(UsedFormToken(token=token))
+def summary_of(analysis: Analysis) -> dict[str, object]:
+    """The columns that summarise a document, for lists and filters (kept current on every save)."""
+    domanda = analysis.domanda
+    warnings = sum(f.severity != ERROR for f in analysis.findings)
+    return {
+        "titolo": domanda.titolo,
+        "capofila_denominazione": domanda.capofila.denominazione,
+        "capofila_tipologia": domanda.capofila.tipologia,
+        "ambito": domanda.territorio.ambito,
+        "province": ",".join(domanda.territorio.province)[:100],
+        "n_partner": len(domanda.partner),
+        "n_errori": len(analysis.findings) - warnings,
+        "n_avvertenze": warnings,
+        "sezioni_completate": sum(analysis.statuses.get(s) == DONE for s in SECTIONS),
+    }
+
+
+def _stored(domanda: doc.Domanda) -> dict:
+    """The document as stored, after checking that the portal's own reader takes it back (same limits)."""
+    data = domanda.model_dump(mode="json")
     try:
-        db.session.flush()
-    except IntegrityError:  # the other click won the race
-        db.session.rollback()
-        raise DuplicateSubmission(token) from None
+        doc.Domanda.model_validate(data)
+    except ValidationError as exc:
+        raise Refused([doc.explain(e) for e in exc.errors(include_url=False)]) from None
+    return data
 
 
-def member_with_tax_code(app: Application, codice_fiscale: str, *, besides: Partner | None = None) -> str | None:
-    """The name of the member (lead partner included) that already has this codice fiscale, if any."""
-    wanted = normalize_tax_code(codice_fiscale)
-    if app.capofila is not None and wanted and normalize_tax_code(app.capofila.codice_fiscale) == wanted:
-        return app.capofila.denominazione or _("the lead partner")
-    for partner in app.partner:
-        if partner is not besides and wanted and normalize_tax_code(partner.codice_fiscale) == wanted:
-            return partner.denominazione
-    return None
+class Draft:
+    """The current version of an application, being changed by one save."""
+
+    def __init__(self, application_id: int, versione: int, stored: dict):
+        self.application_id, self.versione, self._stored = application_id, versione, stored
+        self.domanda = doc.Domanda.model_validate(stored)
+
+    def at(self, versione: int | None) -> doc.Domanda | None:
+        """The document as it was at `versione` (rebuilt from the reverse patches), or None if there is none."""
+        if versione is None or not 1 <= versione <= self.versione:
+            return None
+        if versione == self.versione:
+            return doc.Domanda.model_validate(self._stored)
+        data = copy.deepcopy(self._stored)
+        reverses = db.session.scalars(
+            select(Revision.reverse).where(Revision.application_id == self.application_id,
+                                           Revision.versione > versione)
+            .order_by(Revision.versione.desc())
+        )
+        for reverse in reverses:
+            data = jsonpatch.apply_patch(data, reverse)
+        return doc.Domanda.model_validate(data)
+
+    def last_change(self) -> tuple[datetime | None, str]:
+        """When the current version was saved, and by whom."""
+        row = db.session.execute(
+            select(Revision.created_at, User.nome).outerjoin(User, User.id == Revision.user_id)
+            .where(Revision.application_id == self.application_id, Revision.versione == self.versione)
+        ).one_or_none()
+        return (row[0], row[1] or "") if row else (None, "")
 
 
-def next_need_code(app: Application) -> str:
-    """The identifier of a new need: F1, F2, ... after the highest one in use."""
-    numbers = [int(n.codice[1:]) for n in app.fabbisogni if n.codice[:1] == "F" and n.codice[1:].isdigit()]
+def _flat(value: object, prefix: str = "") -> dict[str, object]:
+    """A section as {"sede.cap": "25121", ...}; lists stay whole."""
+    if isinstance(value, BaseModel):
+        out: dict[str, object] = {}
+        for name in type(value).model_fields:
+            out.update(_flat(getattr(value, name), f"{prefix}.{name}" if prefix else name))
+        return out
+    if isinstance(value, list):
+        return {prefix: [item.model_dump() if isinstance(item, BaseModel) else item for item in value]}
+    return {prefix: value}
+
+
+def _check_unchanged(draft: Draft, base_version: int | None, read: Callable[[doc.Domanda], object],
+                     yours: object) -> None:
+    """Refuse (Conflict) an edit of a part someone changed after the form was opened at `base_version`."""
+    if base_version == draft.versione:
+        return
+    theirs = read(draft.domanda)
+    base = draft.at(base_version)
+    base_part = read(base) if base is not None else None
+    if base_part == theirs:
+        return
+    now, mine = _flat(theirs), _flat(yours)
+    before = _flat(base_part) if base_part is not None else {}
+    changes = [FieldChange(path, now[path], mine.get(path)) for path in now
+               if now[path] != before.get(path, object()) and now[path] != mine.get(path)]
+    if changes:
+        when, who = draft.last_change()
+        raise Conflict(changes, draft.versione, when, who)
+
+
+def _save(application_id: int, user: User | None, *, sezione: str, azione: str,
+          change: Callable[[Draft], object], elemento: str | Callable[[object], str] = "",
+          form_token: str | None = None) -> tuple[State, object]:
+    """Apply `change` to the current version and store the result as the next version; return it and what
+    `change` returned. Starts again on a newer version when somebody saved meanwhile."""
+    for attempt in range(MAX_ATTEMPTS):
+        head = _head(application_id, user)
+        if form_token and db.session.scalar(select(exists().where(
+                Revision.application_id == head.id, Revision.form_token == form_token))):
+            raise DuplicateSubmission(form_token)
+        stored = db.session.scalar(select(Application.documento).where(Application.id == head.id))
+        draft = Draft(head.id, head.versione, stored)
+        result = change(draft)
+        after = _stored(draft.domanda)
+        if after == stored:
+            db.session.rollback()
+            return load(application_id, user), result
+        analysis = analyse(doc.Domanda.model_validate(after))
+        now = datetime.now(UTC).replace(tzinfo=None)
+        try:
+            written = db.session.execute(
+                update(Application)
+                .where(Application.id == head.id, Application.versione == head.versione)
+                .values(versione=head.versione + 1, documento=after, updated_at=now, **summary_of(analysis))
+                .execution_options(synchronize_session=False)
+            ).rowcount
+            if written == 1:
+                db.session.execute(insert(Revision).values(
+                    application_id=head.id, versione=head.versione + 1, user_id=user.id if user else None,
+                    created_at=now, sezione=sezione, azione=azione,
+                    elemento=elemento(result) if callable(elemento) else elemento, form_token=form_token or None,
+                    patch=jsonpatch.make_patch(stored, after).patch,
+                    reverse=jsonpatch.make_patch(after, stored).patch,
+                ))
+                db.session.commit()
+        except (IntegrityError, OperationalError) as exc:
+            # Another save took this version (or, on SQLite, held the write lock too long): start again.
+            db.session.rollback()
+            log.info("save of application %s: retry %s after %s", head.id, attempt + 1, type(exc).__name__)
+            time.sleep(0.005 * (attempt + 1))
+            continue
+        if written != 1:
+            db.session.rollback()
+            continue
+        saved = Head(**{**head.__dict__, "versione": head.versione + 1, "updated_at": now,
+                        **summary_of(analysis)})
+        _cache().put(_key(saved), analysis)
+        log.info("application %s saved as version %s (%s %s)", head.id, saved.versione, sezione, azione)
+        return State(saved, analysis), result
+    raise Busy(application_id)
+
+
+def _insert(domanda: doc.Domanda, owner: User | None, azione: str, form_token: str | None = None) -> Head:
+    """Store a new application (version 1) from a document, with its first revision; commits."""
+    domanda = prepare_for_portal(domanda)
+    analysis = analyse(domanda)
+    data = _stored(domanda)
+    now = datetime.now(UTC).replace(tzinfo=None)
+    application = Application(owner_id=owner.id if owner else None, edizione=current_edition().chiave,
+                              versione=1, documento=data, created_at=now, updated_at=now, **summary_of(analysis))
+    db.session.add(application)
+    db.session.flush()
+    db.session.add(Revision(application_id=application.id, versione=1, user_id=owner.id if owner else None,
+                            created_at=now, sezione="documento", azione=azione, form_token=form_token,
+                            patch=jsonpatch.make_patch({}, data).patch, reverse=jsonpatch.make_patch(data, {}).patch))
+    db.session.commit()
+    head = _head(application.id, None)
+    _cache().put(_key(head), analysis)
+    log.info("application %s %s (%s partners)", head.id, azione, head.n_partner)
+    return head
+
+
+def create_application(owner: User, titolo: str) -> Head:
+    """Start an empty application with its title."""
+    return _insert(doc.Domanda(titolo=titolo), owner, "creazione")
+
+
+def import_application(domanda: doc.Domanda, owner: User | None = None) -> Head:
+    """Store a new application from a document (a @1 one is upgraded to @2)."""
+    return _insert(domanda, owner, "importazione")
+
+
+def duplicate_application(application_id: int, owner: User) -> Head:
+    """A copy of the application for the same owner, titled as a copy."""
+    domanda = load(application_id, owner).domanda.model_copy(deep=True)
+    domanda.titolo = _("%(title)s (copy)", title=domanda.titolo)[:300]
+    return _insert(domanda, owner, "duplicazione")
+
+
+def delete_application(application_id: int, owner: User) -> str:
+    """Delete the application and its history; return its title (for the message)."""
+    head = _head(application_id, owner)
+    db.session.execute(delete(Revision).where(Revision.application_id == head.id))
+    db.session.execute(delete(Application).where(Application.id == head.id))
+    db.session.commit()
+    return head.titolo
+
+
+# Identifiers of list items ----------------------------------------------------------------------------------------
+
+_SAFE_NEED_ID = re.compile(r"^(?!\.+$)[A-Za-z0-9_.-]+$")
+
+
+def _new_id(items: list) -> str:
+    taken = {item.id for item in items}
+    while (candidate := secrets.token_hex(4)) in taken:
+        pass
+    return candidate
+
+
+def next_need_code(domanda: doc.Domanda) -> str:
+    """The code of a new need: F1, F2, ... after the highest in use, counting codes interventions still cite."""
+    codes = [f.id for f in domanda.fabbisogni] + [ref for i in domanda.interventi for ref in i.fabbisogni]
+    numbers = [int(c[1:]) for c in codes if c[:1] == "F" and c[1:].isdigit() and len(c) < 10]
     return f"F{max(numbers, default=0) + 1}"
 
 
-def get_child(collection: list, child_id: int):
-    """One row of an application's list (partner, sector, need, intervention) by id, or NotFound."""
-    for child in collection:
-        if child.id == child_id:
-            return child
-    raise NotFound(child_id)
+def prepare_for_portal(domanda: doc.Domanda) -> doc.Domanda:
+    """A copy as the portal keeps it: format @2, an id on every list item (ids name the items' pages).
+
+    A need whose code could not name a page ("", "a/b", "..") gets the next free F-code, and the interventions that
+    cited it cite the new code.
+    """
+    domanda = domanda.model_copy(deep=True, update={"format": doc.FORMAT})
+    for items in (domanda.partner, domanda.settori, domanda.interventi):
+        for item in items:
+            if not item.id:
+                item.id = _new_id(items)
+    for need in domanda.fabbisogni:
+        if not _SAFE_NEED_ID.match(need.id):
+            old, need.id = need.id, next_need_code(domanda)
+            if old.strip():
+                for intervento in domanda.interventi:
+                    intervento.fabbisogni = [need.id if ref == old else ref for ref in intervento.fabbisogni]
+    return domanda
 
 
-def remove_need(app: Application, need: Need) -> None:
-    """Remove a need; interventions keep their reference, so the rules show what lost its need."""
-    app.fabbisogni.remove(need)
-    db.session.flush()
+def _find(items: list, item_id: str):
+    for item in items:
+        if item.id == item_id:
+            return item
+    return None
+
+
+# Sections ---------------------------------------------------------------------------------------------------------
+
+
+def update_capofila(application_id: int, user: User, base_version: int | None, titolo: str,
+                    capofila: doc.Capofila) -> State:
+    """Save the title and the lead partner as typed (incomplete is fine: the rules say what is missing)."""
+
+    def change(draft: Draft) -> None:
+        def read(d: doc.Domanda):
+            return _TitleAndLead(titolo=d.titolo, capofila=d.capofila)
+
+        _check_unchanged(draft, base_version, read, _TitleAndLead(titolo=titolo, capofila=capofila))
+        _refuse_member_twice(draft.domanda, capofila, None, "capofila.codice_fiscale")
+        draft.domanda.titolo, draft.domanda.capofila = titolo, capofila
+
+    return _save(application_id, user, sezione="capofila", azione="modifica", change=change)[0]
+
+
+class _TitleAndLead(BaseModel):
+    """What the lead partner's page edits: the Patto's title and the lead partner."""
+
+    titolo: str
+    capofila: doc.Capofila
+
+
+def update_territory(application_id: int, user: User, base_version: int | None,
+                     territorio: doc.Territorio) -> State:
+    """Save the territorial scope, the provinces and the description of the area."""
+
+    def change(draft: Draft) -> None:
+        _check_unchanged(draft, base_version, lambda d: d.territorio, territorio)
+        draft.domanda.territorio = territorio
+
+    return _save(application_id, user, sezione="territorio", azione="modifica", change=change)[0]
+
+
+def _refuse_member_twice(domanda: doc.Domanda, member: doc.Capofila | doc.Partner, besides: str | None,
+                         field: str) -> None:
+    """A member is in the partnership once, the lead partner included: by codice fiscale, or, without one, by name
+    (e.g. a form submitted again after going Back)."""
+    wanted = normalize_tax_code(member.codice_fiscale)
+    name = " ".join(member.denominazione.casefold().split())
+    members = [("", domanda.capofila)] if besides is not None else []
+    members += [(p.id, p) for p in domanda.partner if p.id != besides]
+    for member_id, other in members:
+        label = other.denominazione or (_("the lead partner") if not member_id else _("another partner"))
+        if wanted and normalize_tax_code(other.codice_fiscale) == wanted:
+            raise Refused([(field, _("this codice fiscale is already in the partnership (%(name)s).", name=label))])
+        if not wanted and name and " ".join(other.denominazione.casefold().split()) == name:
+            raise Refused([(field.replace("codice_fiscale", "denominazione"), _(
+                "a member with this name is already in the partnership: if it is another one, give its codice "
+                "fiscale."))])
+
+
+# List items: partners, sectors, needs, interventions. Adding and removing apply to the current version; editing
+# refuses when the item changed since the form was opened. `sezione` names the list as the portal's pages do.
+
+LISTS = {"partenariato": "partner", "settori": "settori", "fabbisogni": "fabbisogni", "interventi": "interventi"}
+_LIMITS = {name: doc.Domanda.model_fields[name].metadata[0].max_length for name in LISTS.values()}
+
+
+def _partner_check(domanda: doc.Domanda, partner: doc.Partner) -> None:
+    _refuse_member_twice(domanda, partner, partner.id, "codice_fiscale")
+
+
+# What a list checks of an item besides the document's own limits.
+_CHECKS: dict[str, Callable[[doc.Domanda, BaseModel], None]] = {"partenariato": _partner_check}
+
+
+def add_item(application_id: int, user: User | None, sezione: str, item: BaseModel,
+             form_token: str | None = None) -> tuple[State, BaseModel]:
+    """Add a partner, sector, need or intervention to the current version; return it with its id.
+
+    A need gets its code (F1, F2, ...) on the version it is added to, so codes never repeat; a partner whose codice
+    fiscale (or, without one, name) is already in the partnership is refused.
+    """
+    name = LISTS[sezione]
+
+    def change(draft: Draft) -> BaseModel:
+        items = getattr(draft.domanda, name)
+        if len(items) >= _LIMITS[name]:
+            raise Refused([("", _("The application already holds %(n)s of these: no more can be added.",
+                                  n=_LIMITS[name]))])
+        new = item.model_copy(deep=True)
+        if sezione in _CHECKS:
+            _CHECKS[sezione](draft.domanda, new)
+        new.id = next_need_code(draft.domanda) if name == "fabbisogni" else _new_id(items)
+        items.append(new)
+        return new
+
+    return _save(application_id, user, sezione=sezione, azione="aggiunta", change=change,
+                 elemento=lambda new: new.id, form_token=form_token)
+
+
+def update_item(application_id: int, user: User | None, sezione: str, item_id: str, base_version: int | None,
+                item: BaseModel) -> State:
+    """Replace a list item as typed; Conflict if it changed since `base_version`, ItemGone if it was removed."""
+    name = LISTS[sezione]
+
+    def change(draft: Draft) -> None:
+        items = getattr(draft.domanda, name)
+        current = _find(items, item_id)
+        if current is None:
+            raise ItemGone(item_id)
+        new = item.model_copy(update={"id": item_id})
+        _check_unchanged(draft, base_version, lambda d: _find(getattr(d, name), item_id), new)
+        if sezione in _CHECKS:
+            _CHECKS[sezione](draft.domanda, new)
+        items[items.index(current)] = new
+
+    return _save(application_id, user, sezione=sezione, azione="modifica", change=change, elemento=item_id)[0]
+
+
+def remove_item(application_id: int, user: User | None, sezione: str, item_id: str) -> State:
+    """Remove a list item (removing one already gone changes nothing). Interventions keep citing a removed need's
+    code, so the rules show what lost its need."""
+    name = LISTS[sezione]
+
+    def change(draft: Draft) -> None:
+        setattr(draft.domanda, name, [i for i in getattr(draft.domanda, name) if i.id != item_id])
+
+    return _save(application_id, user, sezione=sezione, azione="rimozione", change=change, elemento=item_id)[0]
+
+
+def get_item(state: State, sezione: str, item_id: str):
+    """One partner, sector, need or intervention of a version, by id; NotFound if it is not there."""
+    found = _find(getattr(state.domanda, LISTS[sezione]), item_id)
+    if found is None:
+        raise NotFound(item_id)
+    return found
 
 
 # Forms typed while a session had expired: kept server-side until the user logs in again.
@@ -319,23 +644,23 @@ PENDING_MAX_AGE = timedelta(hours=12)
 
 
 def stash_form(path: str, data: list[tuple[str, str]]) -> str:
-    """Keep what was typed into a form (without the CSRF token) and return a one-time key."""
+    """Keep what was typed into a form (without the CSRF token) and return a one-time key; commits."""
     token = secrets.token_urlsafe(32)
     kept = [(k, v) for k, v in data if k != "csrf_token"]
     db.session.add(PendingForm(id=token, path=path, data=json.dumps(kept, ensure_ascii=False)))
     cutoff = datetime.now(UTC).replace(tzinfo=None) - PENDING_MAX_AGE
     db.session.execute(delete(PendingForm).where(PendingForm.created_at < cutoff))
-    db.session.flush()
+    db.session.commit()
     return token
 
 
 def pop_stashed_form(token: str, path: str) -> list[tuple[str, str]] | None:
-    """Take back (once) what was typed into the form at `path`, or None."""
+    """Take back (once) what was typed into the form at `path`, or None; commits."""
     pending = db.session.get(PendingForm, token) if token else None
     if pending is None or pending.path != path:
         return None
     fresh = pending.created_at >= datetime.now(UTC).replace(tzinfo=None) - PENDING_MAX_AGE
     data = json.loads(pending.data) if fresh else None
     db.session.delete(pending)
-    db.session.flush()
+    db.session.commit()
     return [tuple(pair) for pair in data] if data is not None else None

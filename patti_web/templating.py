@@ -5,7 +5,21 @@ from __future__ import annotations
 from flask import Flask
 
 from patti_web import i18n
+from patti_web.i18n import gettext as _
 from patti_web.services import current_edition
+
+
+def shown_value(value: object) -> str:
+    """A value of the document in words: lists joined, yes/no, "(vuoto)" for nothing."""
+    if value is None or value == "" or value == []:
+        return _("(empty)")
+    if value is True:
+        return _("Yes")
+    if value is False:
+        return _("No")
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value)
+    return str(value)
 
 
 def register_template_helpers(app: Flask) -> None:
@@ -13,6 +27,7 @@ def register_template_helpers(app: Flask) -> None:
     app.add_template_filter(i18n.format_datetime, "data_ora")
     app.add_template_filter(i18n.format_number, "numero")
     app.add_template_filter(i18n.format_money, "euro")
+    app.add_template_filter(shown_value, "valore")
     app.add_template_global(current_edition, "edizione")
 
     @app.template_filter("nome_provincia")

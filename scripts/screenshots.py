@@ -16,7 +16,6 @@ import argparse
 import sys
 import tempfile
 import threading
-from dataclasses import replace
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -49,8 +48,9 @@ def sample() -> Domanda:
     edition = load_edition()
     domanda = sample_domanda(edition, 6)
     mandatory = {c.chiave for c in edition.categorie_obbligatorie}
-    return replace(domanda, partner=[p for p in domanda.partner if p.categoria in mandatory],
-                   territorio=Territorio(), settori=[], fabbisogni=[], interventi=[])
+    return domanda.model_copy(update={"partner": [p for p in domanda.partner if p.categoria in mandatory],
+                                      "territorio": Territorio(), "settori": [], "fabbisogni": [],
+                                      "interventi": []})
 
 
 def prepare(app) -> str:
@@ -58,7 +58,6 @@ def prepare(app) -> str:
     with app.app_context():
         user = accounts.register_user(EMAIL, "Giulia Bianchi", PASSWORD)
         application = services.import_application(sample(), user)
-        db.session.commit()
         path = f"/domande/{application.id}"
         db.session.remove()
     return path

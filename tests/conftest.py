@@ -2,18 +2,16 @@ from __future__ import annotations
 
 import copy
 import json
-from pathlib import Path
 
 import pytest
 from flask import g
+from helpers import DATA
 
 from patti_web import create_app
 from patti_web.calls import load_edition
 from patti_web.config import TestConfig
 from patti_web.domanda import read_document
 from patti_web.extensions import db as _db
-
-DATA = Path(__file__).parent / "data"
 
 
 @pytest.fixture
@@ -95,6 +93,23 @@ def make_user(app):
 @pytest.fixture
 def user(make_user):
     return make_user(email="giulia@example.it", nome="Giulia Bianchi")
+
+
+@pytest.fixture
+def store(app):
+    """Store a document (a dict) as a new application, owned by `owner` (None: no one); return its head."""
+    from patti_web import services
+
+    def store(document: dict, owner=None):
+        return services.import_application(read_document(json.dumps(document)), owner)
+
+    return store
+
+
+@pytest.fixture
+def stored(store, user, valid_doc):
+    """The valid sample, stored for `user`."""
+    return store(valid_doc, user)
 
 
 @pytest.fixture

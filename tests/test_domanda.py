@@ -9,6 +9,7 @@ import pytest
 
 from patti_web.domanda import (
     FORMAT,
+    FORMAT_V1,
     MAX_DOCUMENT_BYTES,
     DocumentError,
     Domanda,
@@ -46,7 +47,7 @@ def doc(**body) -> str:
         (b"[1, 2, 3]", "oggetto"),
         (b"\"una stringa\"", "oggetto"),
         (b"{}", "format"),
-        (doc().replace(FORMAT, "patti-web/domanda@2").encode(), "patti-web/domanda@2"),
+        (doc().replace(FORMAT, "patti-web/domanda@3").encode(), "patti-web/domanda@3"),
         (json.dumps({"format": 7}).encode(), "7"),
         (b"[" * 100_000 + b"]" * 100_000, "annidamento"),
         (b"{\"a\":" * 50_000 + b"1" + b"}" * 50_000, "annidamento"),
@@ -110,6 +111,41 @@ def test_too_long_texts_and_control_characters_are_refused():
 
 def test_two_needs_with_the_same_id_are_refused():
     assert "F1" in error_of(doc(fabbisogni=[{"id": "F1"}, {"id": "F1"}]))
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        ({"partner": [{"rete": "si"}]}, "partner[0].rete: atteso vero o falso"),
+        ({"partner": [{"id": "a/b"}]}, "partner[0].id: "),
+        ({"partner": [{"id": "p1"}, {"id": "p1"}]}, "partner: "),
+        ({"settori": [{"id": "x" * 21}]}, "settori[0].id: "),
+        ({"titolo": "\ud800"}, "titolo: "),
+        ({"territorio": {"descrizione": "a\x07b"}}, "territorio.descrizione: "),
+    ],
+)
+def test_what_v2_added_is_checked_like_the_rest(body, expected):
+    assert error_of(doc(**body)).startswith(expected)
+
+
+def test_a_huge_number_is_refused_before_python_builds_it():
+    message = error_of(doc(fabbisogni=[{"fonti": [{"anno": 1}]}]).replace('"anno": 1', '"anno": ' + "9" * 4301))
+    assert "4301" in message
+
+
+def test_a_v1_file_reads_but_may_not_hold_what_only_v2_has():
+    v1 = json.dumps({"format": FORMAT_V1, "partner": [{"denominazione": "x"}]})
+    assert read_document(v1).is_v1
+    message = error_of(json.dumps({"format": FORMAT_V1, "partner": [{"rea": "BS-1"}]}))
+    assert message.startswith("partner[0]: ") and "\u201crea\u201d" in message and "ccnl" not in message
+
+
+def test_a_v1_file_is_written_back_as_v2_with_every_field(valid_doc):
+    v1 = (DATA / "v1" / "valida.json").read_bytes()
+    written = json.loads(write_document(read_document(v1)))
+    assert written["format"] == FORMAT
+    assert written["partner"][0]["rete"] is None and written["territorio"]["descrizione"] == ""
+    assert read_document(json.dumps(written)) == read_document(v1).model_copy(update={"format": FORMAT})
 
 
 def test_missing_keys_are_findings_not_crashes(edition):

@@ -64,7 +64,7 @@ def _remove_partners(*categories):
 
 
 def _duplicate_partner(doc):
-    doc["partner"].append(copy.deepcopy(doc["partner"][0]) | {"categoria": "terzo_settore"})
+    doc["partner"].append(copy.deepcopy(doc["partner"][0]) | {"id": "copia", "categoria": "terzo_settore"})
 
 
 def _partner_like_capofila(doc):
@@ -112,7 +112,28 @@ CASES = [
     ("ateco inesistente", _set(("settori", 0, "ateco"), ["25.62", "99.99"]),
      ("ATECO_SCONOSCIUTO", "settori[0].ateco[1]")),
     ("ateco non numerico", _set(("settori", 0, "ateco"), ["meccanica"]), ("ATECO_SCONOSCIUTO", "settori[0].ateco[0]")),
+    # What patti-web/domanda@2 added.
+    ("associazione senza settore rappresentato", lambda doc: _v2(doc, tipologia="associazione_datoriale"),
+     ("CAMPO_OBBLIGATORIO", "capofila.rappresentanza.descrizione")),
+    ("associazione di un altro settore", lambda doc: _v2(doc, tipologia="associazione_datoriale",
+                                                         rappresentanza={"descrizione": "Turismo e ricettività",
+                                                                         "ateco": ["55"]}),
+     ("RAPPRESENTANZA_NON_COERENTE", "capofila.rappresentanza")),
+    ("un comune da solo tra le reti di enti locali", lambda doc: _v2(doc, partner=(3, {
+        "categoria": "reti_enti_locali", "rete": False})), ("RETE_ATTESA", "partner[3].rete")),
+    ("una scuola da sola", lambda doc: _v2(doc, partner=(4, {"rete": False})), ("RETE_ATTESA", "partner[4].rete")),
 ]
+
+
+def _v2(doc, tipologia=None, rappresentanza=None, partner=None):
+    """Make the sample a patti-web/domanda@2 document, with a change in what @2 added."""
+    doc["format"] = "patti-web/domanda@2"
+    if tipologia:
+        doc["capofila"]["tipologia"] = tipologia
+    if rappresentanza:
+        doc["capofila"]["rappresentanza"] = rappresentanza
+    if partner:
+        doc["partner"][partner[0]].update(partner[1])
 
 
 @pytest.mark.parametrize(("change", "expected"), [c[1:] for c in CASES], ids=[c[0] for c in CASES])
@@ -127,6 +148,55 @@ def test_each_rule_reports_its_finding(change, expected):
 def test_every_finding_code_of_the_contract_has_a_case():
     covered = {expected[0] for *_, expected in CASES} | {"FUORI_FINESTRA"}
     assert covered == set(SEVERITY)
+
+
+V1 = DATA / "v1"
+
+
+@pytest.mark.parametrize("name", sorted(json.loads((V1 / "attese.json").read_text(encoding="utf-8"))))
+def test_a_v1_document_checks_exactly_as_before(name):
+    """The findings of @1 files as the @1 engine gave them (tests/data/v1/attese.json, written before @2)."""
+    expected = json.loads((V1 / "attese.json").read_text(encoding="utf-8"))[name]
+    found = check_application(read_document((DATA / name).read_bytes()), EDITION)
+    assert [f.as_dict() for f in found] == expected
+
+
+def test_the_same_document_as_v2_is_asked_for_what_v2_added():
+    v1 = json.loads((V1 / "valida.json").read_text(encoding="utf-8"))
+    v1["capofila"]["tipologia"] = "associazione_datoriale"
+    v1["partner"][5]["categoria"] = "altro_soggetto"
+    as_v1 = codes(check_application(read_document(json.dumps(v1)), EDITION))
+    as_v2 = codes(check_application(read_document(json.dumps(v1 | {"format": "patti-web/domanda@2"})), EDITION))
+    assert as_v1 == [("CATEGORIA_SCONOSCIUTA", "partner[5].categoria"),
+                     ("CATEGORIE_ULTERIORI_INSUFFICIENTI", "partner")]
+    # In @2 "altro soggetto" is a member counted for no rule, and an association says which sector it represents.
+    assert as_v2 == [("CAMPO_OBBLIGATORIO", "capofila.rappresentanza.descrizione"),
+                     ("CATEGORIE_ULTERIORI_INSUFFICIENTI", "partner")]
+
+
+@pytest.mark.parametrize(
+    ("rappresentanza", "coherent"),
+    [
+        ({"descrizione": "Artigianato manifatturiero", "ateco": ["C"]}, True),  # C contains 25.62
+        ({"descrizione": "Industria", "ateco": ["25"]}, True),
+        ({"descrizione": "Imprese della meccanica", "ateco": []}, True),  # "meccanica" ~ "Meccanica e meccatronica"
+        ({"descrizione": "Costruzioni di macchine", "ateco": []}, True),  # the title of 28.41 speaks of macchine
+        ({"descrizione": "Commercio al dettaglio", "ateco": ["47"]}, False),
+        ({"descrizione": "Imprese e servizi", "ateco": []}, False),  # generic words match nothing
+    ],
+)
+def test_the_represented_sector_is_matched_by_ateco_codes_or_words(rappresentanza, coherent):
+    findings = check_application(domanda(lambda doc: _v2(doc, tipologia="associazione_datoriale",
+                                                         rappresentanza=rappresentanza)), EDITION)
+    assert (("RAPPRESENTANZA_NON_COERENTE", "capofila.rappresentanza") in codes(findings)) is not coherent
+    assert not has_errors(findings)
+
+
+def test_a_network_or_an_unsaid_answer_gets_no_warning():
+    for rete in (True, None):
+        findings = check_application(domanda(lambda doc, r=rete: _v2(doc, partner=(3, {
+            "categoria": "reti_enti_locali", "rete": r}))), EDITION)
+        assert "RETE_ATTESA" not in {f.code for f in findings}
 
 
 def test_warnings_do_not_make_an_application_fail():
@@ -152,6 +222,7 @@ def test_the_further_categories_message_says_how_many_are_present():
 def test_an_employers_association_as_lead_counts_as_the_companies_category():
     def change(doc):
         doc["capofila"]["tipologia"] = "associazione_datoriale"
+        doc["capofila"]["rappresentanza"] = {"descrizione": "Meccanica", "ateco": []}
         doc["partner"] = [p for p in doc["partner"] if p["categoria"] != "imprese"]
 
     assert check_application(domanda(change), EDITION) == []
@@ -238,7 +309,7 @@ def test_an_operator_can_set_another_window():
 def test_a_second_edition_is_a_new_definition_not_new_code():
     edition = parse_edition(DATA / "edizione_prova.toml")
     doc = {
-        "format": "patti-web/domanda@1",
+        "format": "patti-web/domanda@2",
         "titolo": "Patto di prova",
         "capofila": copy.deepcopy(VALID["capofila"]) | {"tipologia": "comune_capoluogo"},
         "partner": [

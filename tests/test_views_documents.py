@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 import io
-import json
 import shutil
 from datetime import datetime
 from pathlib import Path
 
 import docx
 import pytest
+from sqlalchemy import update
 
 from patti_web.documents import pdf
-from patti_web.domanda import read_document
 from patti_web.extensions import db
-from patti_web.services import import_application
+from patti_web.models import Application
 
 DATA = Path(__file__).parent / "data"
 
@@ -26,12 +25,12 @@ def client(auth_client):
 
 
 @pytest.fixture
-def stored(app, user, valid_doc):
-    application = import_application(read_document(json.dumps(valid_doc)), user)
+def stored(stored):
     # 23:30 UTC on the 23rd is already the 24th in Italy.
-    application.updated_at = datetime(2026, 11, 23, 23, 30)
+    db.session.execute(update(Application).where(Application.id == stored.id)
+                       .values(updated_at=datetime(2026, 11, 23, 23, 30)))
     db.session.commit()
-    return application
+    return stored
 
 
 def test_the_docx_download_has_a_clean_name_and_is_a_word_document(client, stored):

@@ -29,6 +29,8 @@ class Voce:
     chiave: str
     etichetta: str
     breve: str = ""
+    # Partner categories the call names as networks: "richiesta" (a network is asked for) or "preferita".
+    rete: str = ""
 
     @property
     def nome_breve(self) -> str:
@@ -39,6 +41,8 @@ class Voce:
 @dataclass(frozen=True)
 class TipoCapofila(Voce):
     conta_come: str | None = None
+    # True when the lead partner must represent one of the Patto's sectors or supply chains (an association).
+    rappresentanza: bool = False
 
 
 @dataclass(frozen=True)
@@ -65,6 +69,8 @@ class Edizione:
     capofila: tuple[TipoCapofila, ...]
     categorie_obbligatorie: tuple[Voce, ...]
     categorie_ulteriori: tuple[Voce, ...]
+    # Members that fit no category of the call ("altro soggetto"): allowed, counted for no rule.
+    categorie_altre: tuple[Voce, ...]
     ambiti: tuple[Ambito, ...]
     province: tuple[Voce, ...]  # chiave = sigla, etichetta = full name, breve = name for tables
 
@@ -78,8 +84,13 @@ class Edizione:
 
     @property
     def categorie(self) -> dict[str, Voce]:
-        """Every partner category, mandatory first, in the order of the call."""
+        """Every partner category of the call, mandatory first, in the order of the call."""
         return {c.chiave: c for c in (*self.categorie_obbligatorie, *self.categorie_ulteriori)}
+
+    @property
+    def categorie_partner(self) -> dict[str, Voce]:
+        """Every category a partner may have: the call's, then those counted for no rule."""
+        return {**self.categorie, **{c.chiave: c for c in self.categorie_altre}}
 
     @property
     def ambiti_per_chiave(self) -> dict[str, Ambito]:
@@ -97,9 +108,9 @@ class Edizione:
         return nuova
 
 
-def _voci(raw: dict, key: str, cls: type, path: Path, **names: str) -> tuple:
-    items = raw.get(key)
-    if not isinstance(items, list) or not items:
+def _voci(raw: dict, key: str, cls: type, path: Path, *, optional: bool = False, **names: str) -> tuple:
+    items = raw.get(key, [] if optional else None)
+    if not isinstance(items, list) or not (items or optional):
         raise EditionError(f"{path.name}: '{key}' must be a non-empty list of tables")
     out = []
     for i, item in enumerate(items):
@@ -136,6 +147,7 @@ def parse_edition(path: Path) -> Edizione:
             capofila=_voci(raw, "capofila", TipoCapofila, path),
             categorie_obbligatorie=_voci(raw, "categorie_obbligatorie", Voce, path),
             categorie_ulteriori=_voci(raw, "categorie_ulteriori", Voce, path),
+            categorie_altre=_voci(raw, "categorie_altre", Voce, path, optional=True),
             ambiti=_voci(raw, "ambiti", Ambito, path),
             province=_voci(raw, "province", Voce, path, sigla="chiave", nome="etichetta"),
         )
@@ -147,8 +159,12 @@ def parse_edition(path: Path) -> Edizione:
         edizione.zona  # noqa: B018 - fail now, not at submission time
     except (ZoneInfoNotFoundError, ValueError):
         raise EditionError(f"{path.name}: unknown time zone {edizione.fuso_orario!r}") from None
-    if len(edizione.categorie) != len(edizione.categorie_obbligatorie) + len(edizione.categorie_ulteriori):
-        raise EditionError(f"{path.name}: a category is both mandatory and further")
+    every = (*edizione.categorie_obbligatorie, *edizione.categorie_ulteriori, *edizione.categorie_altre)
+    if len(edizione.categorie_partner) != len(every):
+        raise EditionError(f"{path.name}: a category is listed twice (mandatory, further or other)")
+    for voce in every:
+        if voce.rete not in ("", "richiesta", "preferita"):
+            raise EditionError(f"{path.name}: category {voce.chiave!r}: rete must be \"richiesta\" or \"preferita\"")
     for tipo in edizione.capofila:
         if tipo.conta_come is not None and tipo.conta_come not in edizione.categorie:
             raise EditionError(f"{path.name}: capofila {tipo.chiave!r} counts as unknown {tipo.conta_come!r}")

@@ -1,17 +1,24 @@
-"""Forms of an application's sections. They check shape (required, length, format); the call's rules are in rules.py.
+"""Forms of an application's sections: they check shape only, and save what was typed even when incomplete.
 
-Field names are the model's column names, so that `form.populate_obj(row)` stores a section.
+A form field is named after its place in the document's section (`sede_cap` is `partner.sede.cap`): from that name
+the form takes the field's length limit from the document model (so the portal stores nothing its own reader would
+refuse), whether the call asks for it (labels say "(facoltativo)" only when it does not), and how to build the
+section back (`to_model`). What is missing is for the rule engine to say; only malformed values are refused here,
+each with a message that names its field and says what to do.
 """
 
 from __future__ import annotations
 
 import re
 import secrets
+import typing
+from functools import cache
 
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
+from pydantic import BaseModel, ValidationError
 from stdnum.it import codicefiscale
 from wtforms import (
     FieldList,
@@ -24,67 +31,228 @@ from wtforms import (
     SelectMultipleField,
     StringField,
     TextAreaField,
-    ValidationError,
 )
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import StopValidation
+from wtforms.validators import ValidationError as FieldError
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from patti_web import domanda as doc
 from patti_web.calls import Edizione
+from patti_web.rules import CONDITIONAL_LABELS, is_required
 
-EMAIL_RE = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
+EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 ATECO_RE = re.compile(r"^([A-U]|\d{2}(\.\d{1,2}(\.\d{1,2})?)?)$")
+CONTROL_RE = re.compile(f"[{doc.CONTROL_CHARACTERS}]")
+
+
+def problem(field, message: str) -> str:
+    """An error message that names its field: "CAP della sede: inserire 5 cifre, ad esempio 25121."."""
+    return gettext("%(field)s: %(problem)s", field=field.label.text, problem=message)
 
 
 def _strip(value):
     return value.strip() if isinstance(value, str) else value
 
 
-def _upper(value):
+def _compact(value):
     return value.strip().upper().replace(" ", "") if isinstance(value, str) else value
 
 
-def required(message=None):
-    return DataRequired(message=message or _l("Fill in this field."))
+# Validators: each checks one shape and says what to do. None of them asks for a value.
 
 
-def text(label, max_length: int, *, optional: bool = False, message=None, **kwargs):
-    checks = [Optional()] if optional else [required(message)]
-    checks.append(Length(max=max_length, message=_l("Use at most %(max)d characters.")))
-    return StringField(label, checks + kwargs.pop("validators", []), filters=[_strip], **kwargs)
+class Given:
+    """A value this form cannot do without (the title of a new application)."""
+
+    field_flags = {"needed": True}
+
+    def __init__(self, message):
+        self.message = message
+
+    def __call__(self, form, field):
+        if not field.data:
+            raise StopValidation(problem(field, str(self.message)))
 
 
-def long_text(label, max_length: int, *, optional: bool = False, message=None):
-    checks = [Optional()] if optional else [required(message)]
-    checks.append(Length(max=max_length, message=_l("Use at most %(max)d characters.")))
-    return TextAreaField(label, checks, filters=[_strip])
+class Pattern:
+    def __init__(self, regex: str, message):
+        self.regex, self.message = re.compile(regex), message
+
+    def __call__(self, form, field):
+        if field.data and not self.regex.match(field.data):
+            raise FieldError(problem(field, str(self.message)))
 
 
-def email(label, *, optional: bool = False):
-    return text(label, 254, optional=optional,
-                validators=[Regexp(EMAIL_RE, message=_l("Enter an email address like name@example.it."))])
+def email_address(form, field):
+    if field.data and not EMAIL_RE.match(field.data):
+        raise FieldError(problem(field, gettext("enter an address like name@example.it.")))
 
 
-def tax_code(label, *, person: bool = False, optional: bool = False):
-    """A codice fiscale (or partita IVA) checked with python-stdnum as typed."""
+class TaxCode:
+    """A codice fiscale or partita IVA with a right check character (python-stdnum); a person's has 16 characters."""
 
-    def check(form, field):
-        if field.data and not codicefiscale.is_valid(field.data):
-            raise ValidationError(_l("This codice fiscale is not valid: check every character."))
-        if field.data and person and len(field.data) != 16:
-            raise ValidationError(_l("Enter the 16-character codice fiscale of the person."))
+    def __init__(self, person: bool = False):
+        self.person = person
 
-    checks = [Optional()] if optional else [required()]
-    return StringField(label, checks + [Length(max=16, message=_l("Use at most %(max)d characters.")), check],
-                       filters=[_upper])
+    def __call__(self, form, field):
+        if not field.data:
+            return
+        if self.person and len(field.data) != 16:
+            raise FieldError(problem(field, gettext("enter the 16 characters of the person's codice fiscale.")))
+        if not codicefiscale.is_valid(field.data):
+            raise FieldError(problem(field, gettext(
+                "this codice fiscale is not valid (wrong length, characters or check character): copy it again "
+                "from a document.")))
 
 
-class MultiCheckboxField(SelectMultipleField):
-    widget = ListWidget(prefix_label=False)
-    option_widget = CheckboxInput()
+class Choice:
+    """An answer among the listed ones (a tampered or outdated value is refused, an empty one is fine)."""
+
+    def __call__(self, form, field):
+        values = field.data if isinstance(field.data, list) else [field.data]
+        allowed = {str(choice.value) for choice in field.iter_choices()}
+        if any(value not in (None, "") and str(value) not in allowed for value in values):
+            raise FieldError(problem(field, gettext("choose one of the options listed.")))
+
+
+class _Limits:
+    """The document's limits for this field: its length, and no control characters."""
+
+    def __init__(self, max_length: int | None):
+        self.max_length = max_length
+
+    def __call__(self, form, field):
+        if not isinstance(field.data, str):
+            return
+        if CONTROL_RE.search(field.data):
+            raise FieldError(problem(field, gettext(
+                "remove the invisible control characters (they come with text pasted from some programs).")))
+        if self.max_length is not None and len(field.data) > self.max_length:
+            raise FieldError(problem(field, gettext(
+                "use at most %(max)s characters (now %(length)s).", max=self.max_length, length=len(field.data))))
+
+
+# Where a form field sits in the document.
+
+
+@cache
+def _resolve(model: type[BaseModel], name: str) -> tuple[tuple[str, ...], type, typing.Any] | None:
+    """`sede_cap` in Partner -> (("sede", "cap"), Sede, FieldInfo of cap); None if the name is not in the model."""
+    for field_name, info in model.model_fields.items():
+        if name == field_name:
+            return (field_name,), model, info
+        annotation = info.annotation
+        if name.startswith(field_name + "_") and isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            inner = _resolve(annotation, name[len(field_name) + 1:])
+            if inner is not None:
+                return (field_name, *inner[0]), inner[1], inner[2]
+    return None
+
+
+def max_length(info) -> int | None:
+    """The length limit the document model sets on a field (a text, or a list of texts)."""
+    for item in info.metadata:
+        if getattr(item, "max_length", None) is not None:
+            return item.max_length
+    return None
+
+
+def limits_of(model: type[BaseModel], name: str) -> _Limits:
+    """The document's limits for one text field of `model`, for a form field not named after it."""
+    return _Limits(max_length(model.model_fields[name]))
+
+
+def flatten(obj: BaseModel, prefix: str = "") -> dict[str, object]:
+    """A section of the document as initial form values: `sede.cap` becomes `sede_cap`."""
+    out: dict[str, object] = {}
+    for name in type(obj).model_fields:
+        value = getattr(obj, name)
+        if isinstance(value, BaseModel):
+            out.update(flatten(value, f"{prefix}{name}_"))
+        else:
+            out[f"{prefix}{name}"] = value
+    return out
+
+
+class SectionForm(FlaskForm):
+    """A form for one part of the document (`model`, found at `section` in the document, e.g. "partner")."""
+
+    model: type[BaseModel]
+    section: str
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._paths: dict[str, tuple[str, ...]] = {}
+        for name, field in self._fields.items():
+            found = _resolve(self.model, name)
+            if found is None:
+                continue
+            path, _model, info = found
+            self._paths[name] = path
+            generic = ".".join((self.section, *path))
+            field.flags.needed = is_required(generic) or generic in CONDITIONAL_LABELS
+            limit = max_length(info) if info.annotation is str else None
+            field.validators = [_Limits(limit), *field.validators]
+
+    def to_model(self, **extra) -> BaseModel:
+        """The section as typed (missing values empty); raises `Invalid` for what the document model refuses."""
+        data: dict = {}
+        for name, path in self._paths.items():
+            value = self._fields[name].data
+            target = data
+            for part in path[:-1]:
+                target = target.setdefault(part, {})
+            if value is None:  # not in the form data: the field's empty value
+                value = _resolve(self.model, name)[2].get_default(call_default_factory=True)
+            target[path[-1]] = value
+        data.update(extra)
+        try:
+            return self.model.model_validate(data)
+        except ValidationError as exc:
+            raise Invalid([(self.field_for(doc.explain(e)[0]), doc.explain(e)[1])
+                           for e in exc.errors(include_url=False)]) from None
+
+    def field_for(self, path: str) -> str:
+        """The form field of a document path (`partner[3].sede.cap` or `sede.cap` -> `sede_cap`), or ""."""
+        path = re.sub(r"^" + re.escape(self.section) + r"(\[\d+\])?\.?", "", path) if path.startswith(
+            self.section) else path
+        name = re.sub(r"\[\d+\]", "", path).replace(".", "_")
+        return name if name in self._fields else ""
+
+    def add_errors(self, errors: list[tuple[str, str]]) -> None:
+        """Put errors from the document or the services next to their fields, naming them (or on the form)."""
+        for path, message in errors:
+            name = self.field_for(path) if "." in path or "[" in path else path
+            field = self._fields.get(name)
+            if isinstance(field, FieldList):
+                self.form_errors.append(problem(field, message))
+            elif field is not None:
+                field.errors = [*field.errors, problem(field, message)]
+            else:
+                self.form_errors.append(message)
+
+
+class Invalid(ValueError):
+    """What the document model refused: (form field, Italian message) pairs."""
+
+    def __init__(self, errors: list[tuple[str, str]]):
+        super().__init__(errors)
+        self.errors = errors
+
+
+class VersionMixin:
+    """The version of the application the form was opened on: a save based on an older one is checked."""
+
+    versione = HiddenField()
+
+    def base_version(self) -> int | None:
+        value = (self.versione.data or "").strip()
+        return int(value) if value.isdigit() and len(value) < 12 else None
 
 
 class OneTimeTokenMixin:
-    """A hidden one-time token: the same "add" form submitted twice adds one row, not two."""
+    """A hidden one-time token: the same "add" form submitted twice adds one item, not two."""
 
     form_token = HiddenField()
 
@@ -92,128 +260,258 @@ class OneTimeTokenMixin:
         self.form_token.data = secrets.token_urlsafe(24)
 
 
+# Field kinds.
+
+
+class CodesField(StringField):
+    """Codes typed in one box, separated by commas or spaces; `data` is the list, in order, without repeats."""
+
+    def process_formdata(self, valuelist):
+        if valuelist:
+            parts = [p.strip().upper() for p in re.split(r"[,;\s]+", valuelist[0] or "") if p.strip()]
+            self.data = list(dict.fromkeys(parts))
+
+    def _value(self) -> str:
+        return ", ".join(self.data or [])
+
+
+class MultiCheckboxField(SelectMultipleField):
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+    def pre_validate(self, form):
+        """Checked by the `Choice` validator, with a message that names the field."""
+
+
+class ChoiceField(RadioField):
+    """Radio buttons where no answer is a valid draft; a value not listed is refused by `Choice`."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, validate_choice=False, **kwargs)
+
+
+class YesNoField(RadioField):
+    """Yes / No / not said yet, as True / False / None."""
+
+    def __init__(self, label, **kwargs):
+        super().__init__(label, choices=[SelectChoice("si", _l("Yes")), SelectChoice("no", _l("No"))],
+                         validate_choice=False, **kwargs)
+
+    def process_data(self, value):
+        self.data = {True: "si", False: "no"}.get(value)
+
+    def process_formdata(self, valuelist):
+        if valuelist:
+            self.data = valuelist[0]
+
+    @property
+    def answer(self) -> bool | None:
+        return {"si": True, "no": False}.get(self.data)
+
+
+class YearField(IntegerField):
+    def process_formdata(self, valuelist):
+        if not valuelist or not valuelist[0].strip():
+            self.data = None
+            return
+        value = valuelist[0].strip()
+        if not value.isdigit() or len(value) > 4:
+            self.data = None
+            raise ValueError(problem(self, gettext("enter the year with 4 digits, e.g. 2022.")))
+        self.data = int(value)
+
+
+def year_in_range(form, field):
+    if field.data is not None and not doc.YEAR_MIN <= field.data <= doc.YEAR_MAX:
+        raise FieldError(problem(field, gettext("enter a year between %(min)s and %(max)s.", min=doc.YEAR_MIN,
+                                                max=doc.YEAR_MAX)))
+
+
+def text(label, *validators):
+    return StringField(label, list(validators), filters=[_strip])
+
+
+def long_text(label, *validators):
+    return TextAreaField(label, list(validators), filters=[_strip])
+
+
+def tax_code(label, *, person: bool = False):
+    return StringField(label, [TaxCode(person)], filters=[_compact])
+
+
+CAP = Pattern(r"^\d{5}$", _l("enter 5 digits, e.g. 25121."))
+TELEPHONE = Pattern(r"^[0-9 +().-]*$", _l("use digits, spaces, + and brackets only, e.g. 030 3725111."))
+SIGLA = Pattern(r"^[A-Za-z]{2}$", _l("enter the two letters of the province, e.g. BS."))
+REA = Pattern(r"^([A-Z]{2}-?)?\d{1,7}$", _l("enter the province and the number, e.g. BS-123456."))
+
+
+def _rea(value):
+    value = _compact(value)
+    return re.sub(r"^([A-Z]{2})(\d)", r"\1-\2", value) if value else value
+
+
+def _ateco_codes(form, field):
+    wrong = [c for c in field.data or [] if not ATECO_RE.match(c)]
+    if wrong:
+        raise FieldError(problem(field, gettext("%(codes)s: not ATECO codes. Use codes like 25.62 or 28.41.00.",
+                                                codes=", ".join(wrong))))
+
+
+# The forms.
+
+
 class NewApplicationForm(FlaskForm):
-    titolo = text(_l("Title of the Patto"), 300, message=_l("Give the Patto a title."))
+    titolo = StringField(_l("Title of the Patto"), [
+        Given(_l("give the Patto a title (you can change it later).")), limits_of(doc.Domanda, "titolo")],
+        filters=[_strip])
 
 
 class ImportForm(FlaskForm):
-    documento = FileField(_l("JSON file (patti-web/domanda@1)"),
-                          [FileRequired(message=_l("Choose a file to import."))])
+    documento = FileField(_l("JSON file (patti-web/domanda)"),
+                          [FileRequired(message=_l("JSON file: choose a file to import."))])
 
 
 class EmptyForm(FlaskForm):
-    """Buttons that only POST (delete, duplicate): the CSRF token and nothing else."""
+    """Buttons that only POST (delete, duplicate, remove): the CSRF token and nothing else."""
 
 
-class CapofilaForm(FlaskForm):
-    titolo = text(_l("Title of the Patto"), 300)
-    denominazione = text(_l("Name of the organisation"), 300)
-    tipologia = RadioField(_l("Type of lead partner"), validators=[InputRequired(_l("Choose the type."))])
-    codice_fiscale = tax_code(_l("Codice fiscale"))
-    sede_indirizzo = text(_l("Address"), 200)
-    sede_cap = text(_l("Postcode (CAP)"), 10, validators=[Regexp(r"^\d{5}$", message=_l("Enter 5 digits."))])
-    sede_comune = text(_l("Municipality"), 100)
-    sede_provincia = SelectField(_l("Province"), validators=[InputRequired(_l("Choose the province."))])
-    pec = email(_l("PEC address"))
-    legale_rappresentante_nome = text(_l("First name"), 100)
-    legale_rappresentante_cognome = text(_l("Surname"), 100)
-    legale_rappresentante_codice_fiscale = tax_code(_l("Codice fiscale"), person=True)
-    referente_nome = text(_l("First name"), 100)
-    referente_cognome = text(_l("Surname"), 100)
-    referente_email = email(_l("Email"))
-    referente_telefono = text(_l("Telephone"), 30, optional=True,
-                              validators=[Regexp(r"^[0-9 +().-]*$", message=_l("Use digits, spaces and + only."))])
+class CapofilaForm(VersionMixin, SectionForm):
+    model = doc.Capofila
+    section = "capofila"
+
+    titolo = StringField(_l("Title of the Patto"), [limits_of(doc.Domanda, "titolo")], filters=[_strip])
+    denominazione = text(_l("Name of the lead partner"))
+    tipologia = ChoiceField(_l("Type of lead partner"), [Choice()])
+    codice_fiscale = tax_code(_l("Codice fiscale of the lead partner"))
+    sede_indirizzo = text(_l("Address of the registered office"))
+    sede_cap = text(_l("Postcode (CAP) of the registered office"), CAP)
+    sede_comune = text(_l("Municipality of the registered office"))
+    sede_provincia = SelectField(_l("Province of the registered office"), [Choice()], validate_choice=False)
+    pec = text(_l("PEC address of the lead partner"), email_address)
+    rappresentanza_descrizione = long_text(_l("Sector or supply chain the association represents"))
+    rappresentanza_ateco = CodesField(_l("ATECO codes of the sector it represents"), [_ateco_codes])
+    legale_rappresentante_nome = text(_l("First name of the legal representative"))
+    legale_rappresentante_cognome = text(_l("Surname of the legal representative"))
+    legale_rappresentante_codice_fiscale = tax_code(_l("Codice fiscale of the legal representative"), person=True)
+    referente_nome = text(_l("First name of the contact person"))
+    referente_cognome = text(_l("Surname of the contact person"))
+    referente_email = text(_l("Email of the contact person"), email_address)
+    referente_telefono = text(_l("Telephone of the contact person"), TELEPHONE)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.titolo.flags.needed = is_required("titolo")
 
     def set_choices(self, edizione: Edizione) -> None:
         self.tipologia.choices = [(t.chiave, t.etichetta) for t in edizione.capofila]
-        self.sede_provincia.choices = [("", _l("Choose..."))] + [
-            (p.chiave, p.etichetta) for p in edizione.province
-        ]
+        self.sede_provincia.choices = [("", _l("Choose..."))] + [(p.chiave, p.etichetta) for p in edizione.province]
 
 
-class PartnerForm(OneTimeTokenMixin, FlaskForm):
-    denominazione = text(_l("Name of the organisation"), 300)
-    categoria = RadioField(_l("Category"), validators=[InputRequired(_l("Choose the category of the partner."))])
+class PartnerForm(VersionMixin, OneTimeTokenMixin, SectionForm):
+    model = doc.Partner
+    section = "partner"
+
+    denominazione = text(_l("Name of the partner"))
+    categoria = ChoiceField(_l("Category"), [Choice()])
+    rete = YesNoField(_l("Is it a network?"))
     codice_fiscale = tax_code(_l("Codice fiscale or partita IVA"))
-    sede_indirizzo = text(_l("Address"), 200, optional=True)
-    sede_cap = text(_l("Postcode (CAP)"), 10, optional=True,
-                    validators=[Regexp(r"^\d{5}$", message=_l("Enter 5 digits."))])
-    sede_comune = text(_l("Municipality"), 100)
-    sede_provincia = text(_l("Province (abbreviation)"), 2,
-                          validators=[Regexp(r"^[A-Za-z]{2}$", message=_l("Enter the two letters, e.g. BS."))])
-    pec = email(_l("PEC address"), optional=True)
-    referente_nome = text(_l("Contact person: first name"), 100, optional=True)
-    referente_cognome = text(_l("Contact person: surname"), 100, optional=True)
-    referente_email = email(_l("Contact person: email"), optional=True)
-    referente_telefono = text(_l("Contact person: telephone"), 30, optional=True,
-                              validators=[Regexp(r"^[0-9 +().-]*$", message=_l("Use digits, spaces and + only."))])
+    rea = StringField(_l("REA number (businesses)"), [REA], filters=[_rea])
+    ccnl = text(_l("CCNL signed (trade unions)"))
+    sede_indirizzo = text(_l("Address"))
+    sede_cap = text(_l("Postcode (CAP)"), CAP)
+    sede_comune = text(_l("Municipality"))
+    sede_provincia = StringField(_l("Province (abbreviation)"), [SIGLA], filters=[_compact])
+    pec = text(_l("PEC address"), email_address)
+    legale_rappresentante_nome = text(_l("First name of the legal representative"))
+    legale_rappresentante_cognome = text(_l("Surname of the legal representative"))
+    legale_rappresentante_codice_fiscale = tax_code(_l("Codice fiscale of the legal representative"), person=True)
+    referente_nome = text(_l("First name of the contact person"))
+    referente_cognome = text(_l("Surname of the contact person"))
+    referente_email = text(_l("Email of the contact person"), email_address)
+    referente_telefono = text(_l("Telephone of the contact person"), TELEPHONE)
 
     def set_choices(self, edizione: Edizione) -> None:
-        self.categoria.choices = [(c.chiave, c.etichetta) for c in edizione.categorie.values()]
+        self.categoria.choices = [(c.chiave, c.etichetta) for c in edizione.categorie_partner.values()]
 
-    def validate_sede_provincia(self, field):
-        field.data = (field.data or "").upper()
+    def to_model(self, **extra) -> doc.Partner:
+        return super().to_model(rete=self.rete.answer, **extra)
+
+    def is_empty(self) -> bool:
+        return not any(self._fields[name].data for name in self._paths)
 
 
-class TerritoryForm(FlaskForm):
-    ambito = RadioField(_l("Territorial scope"), validators=[InputRequired(_l("Choose the territorial scope."))])
-    province = MultiCheckboxField(_l("Provinces"))
+class TerritoryForm(VersionMixin, SectionForm):
+    model = doc.Territorio
+    section = "territorio"
+
+    ambito = ChoiceField(_l("Territorial scope"), [Choice()])
+    province = MultiCheckboxField(_l("Provinces"), [Choice()])
+    descrizione = long_text(_l("The area in detail"))
 
     def set_choices(self, edizione: Edizione) -> None:
         self.ambito.choices = [(a.chiave, a.etichetta) for a in edizione.ambiti]
         self.province.choices = [(p.chiave, p.etichetta) for p in edizione.province]
 
 
-class SectorForm(OneTimeTokenMixin, FlaskForm):
-    descrizione = long_text(_l("Sector or supply chain"), 2000, message=_l("Describe the sector or supply chain."))
-    codici = StringField(_l("ATECO codes"), filters=[_strip])
-    q = StringField(_l("Search the ATECO classification"), [Optional(), Length(max=100)], filters=[_strip])
+class SectorForm(VersionMixin, OneTimeTokenMixin, SectionForm):
+    model = doc.Settore
+    section = "settori"
 
-    def validate_codici(self, field):
-        codes = self.codes()
-        wrong = [c for c in codes if not ATECO_RE.match(c)]
-        if wrong:
-            # Not lazy: Flask-Babel's lazy strings are printed unescaped, and this one holds what the user typed.
-            raise ValidationError(gettext("Not an ATECO code: %(codes)s. Use codes like 25.62 or 28.41.00.",
-                                          codes=", ".join(wrong)))
-        if len(codes) > 50:
-            raise ValidationError(_l("At most 50 codes."))
+    descrizione = long_text(_l("Sector or supply chain"))
+    ateco = CodesField(_l("ATECO codes"), [_ateco_codes])
+    q = StringField(_l("Search the ATECO classification"), [_Limits(100)], filters=[_strip])
 
-    def codes(self) -> list[str]:
-        """The codes typed, in order, without repeats."""
-        parts = [p.strip().upper() for p in re.split(r"[,;\s]+", self.codici.data or "") if p.strip()]
-        return list(dict.fromkeys(parts))
+    def is_empty(self) -> bool:
+        return not (self.descrizione.data or self.ateco.data)
 
 
 class SourceForm(Form):
-    titolo = text(_l("Title of the analysis, research or study"), 500, optional=True)
-    autore = text(_l("Author or body"), 300, optional=True)
-    anno = IntegerField(_l("Year"), [Optional(), NumberRange(1900, 2100, message=_l("Enter a year like 2022."))])
-    url = text(_l("Link"), 1000, optional=True)
+    titolo = text(_l("Title of the analysis, research or study"), limits_of(doc.Fonte, "titolo"))
+    autore = text(_l("Author or body"), limits_of(doc.Fonte, "autore"))
+    anno = YearField(_l("Year"), [year_in_range])
+    url = text(_l("Link"), limits_of(doc.Fonte, "url"))
 
     def is_empty(self) -> bool:
         return not any([self.titolo.data, self.autore.data, self.anno.data, self.url.data])
 
-    def validate(self, extra_validators=None) -> bool:
-        ok = super().validate(extra_validators)
-        if not self.is_empty():
-            for name in ("titolo", "autore", "anno"):
-                field = self[name]
-                if not field.data and not field.errors:
-                    field.errors = [*field.errors, _l("Fill in this field.")]
-                    ok = False
-        return ok
+
+class NeedForm(VersionMixin, OneTimeTokenMixin, SectionForm):
+    model = doc.Fabbisogno
+    section = "fabbisogni"
+
+    titolo = text(_l("Title of the skills need"))
+    descrizione = long_text(_l("Description of the need"))
+    lacune_politiche_attive = long_text(_l("Why current active labour policies do not fully answer it"))
+    fonti = FieldList(FormField(SourceForm), _l("Analyses, research and studies"), min_entries=1, max_entries=50)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.mark_needed()
+
+    def mark_needed(self) -> None:
+        """Say which fields of each source the call asks for (again after a source is added)."""
+        for entry in self.fonti:
+            for name, field in entry.form._fields.items():
+                field.flags.needed = is_required(f"fabbisogni.fonti.{name}")
+
+    def to_model(self, **extra) -> doc.Fabbisogno:
+        fonti = [doc.Fonte(titolo=e.titolo.data or "", autore=e.autore.data or "", anno=e.anno.data,
+                           url=e.url.data or "") for e in self.fonti if not e.form.is_empty()]
+        return super().to_model(fonti=fonti, **extra)
+
+    def is_empty(self) -> bool:
+        return not (self.titolo.data or self.descrizione.data or self.lacune_politiche_attive.data
+                    or any(not e.form.is_empty() for e in self.fonti))
 
 
-class NeedForm(OneTimeTokenMixin, FlaskForm):
-    titolo = text(_l("Skills need"), 300, message=_l("Name the skills need."))
-    descrizione = long_text(_l("Description"), 10000)
-    lacune_politiche_attive = long_text(_l("Why current active labour policies do not fully answer it"), 10000)
-    fonti = FieldList(FormField(SourceForm), min_entries=1, max_entries=50)
+class InterventionForm(VersionMixin, OneTimeTokenMixin, SectionForm):
+    model = doc.Intervento
+    section = "interventi"
 
+    titolo = text(_l("Title of the intervention"))
+    descrizione = long_text(_l("Description of the intervention"))
+    destinatari = long_text(_l("Who it is for"))
+    fabbisogni = MultiCheckboxField(_l("Skills needs it answers"), [Choice()])
 
-class InterventionForm(OneTimeTokenMixin, FlaskForm):
-    titolo = text(_l("Intervention"), 300, message=_l("Name the intervention."))
-    descrizione = long_text(_l("Description"), 10000)
-    destinatari = long_text(_l("Who it is for"), 2000, optional=True)
-    fabbisogni = MultiCheckboxField(_l("Skills needs it answers"))
+    def is_empty(self) -> bool:
+        return not (self.titolo.data or self.descrizione.data or self.destinatari.data or self.fabbisogni.data)

@@ -1,52 +1,45 @@
 """Le mie domande, the task list and one page per section. Plain forms first; htmx makes them smoother.
 
-Every view loads the application through `_owned`, scoped to the logged-in user: someone else's id is a 404.
-Forms keep everything typed on error (status 422, the same page with an error summary).
+Views parse a form, call one service and answer: a redirect (303), the page, or a fragment. They import no model:
+every read and write goes through `services`, scoped to the logged-in user (someone else's id is a 404). A form
+that cannot be saved comes back with everything typed (422); one based on a version that changed the same part
+meanwhile comes back with their values and yours, field by field (409).
 """
 
 from __future__ import annotations
 
 import io
-from dataclasses import replace
 
 import ateco
-from flask import Blueprint, abort, flash, redirect, request, send_file, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user, login_required
 from htmx_flask import make_response
 from werkzeug.datastructures import MultiDict
 
 from patti_web import services
-from patti_web.documents import docx_filename, pdf
-from patti_web.domanda import DocumentError, Territorio, read_document, write_document
-from patti_web.extensions import db
+from patti_web.documents import pdf
+from patti_web.domanda import DocumentError, read_document
 from patti_web.forms.applications import (
     ATECO_RE,
     CapofilaForm,
     EmptyForm,
     ImportForm,
     InterventionForm,
+    Invalid,
     NeedForm,
     NewApplicationForm,
     PartnerForm,
     SectorForm,
     TerritoryForm,
+    flatten,
+    problem,
 )
 from patti_web.htmx import is_partial_request, render
 from patti_web.i18n import gettext as _
-from patti_web.models import (
-    Intervention,
-    InterventionNeed,
-    Need,
-    NeedSource,
-    Partner,
-    Sector,
-    SectorAteco,
-    TerritoryProvince,
-)
-from patti_web.rules import ERROR, ateco_node, check_application, check_territory, checklist, section_statuses
+from patti_web.rules import ateco_node, check_territory
+from patti_web.templating import shown_value
 
 bp = Blueprint("applications", __name__, url_prefix="/domande")
-CHANGED = "domanda-cambiata"  # htmx event: the checklist panel reloads itself
 
 
 @bp.before_request
@@ -55,16 +48,16 @@ def require_login():
     """Every page of this area needs a logged-in user."""
 
 
-def _owned(application_id: int):
+def _state(application_id: int) -> services.State:
     try:
-        return services.get_owned_application(application_id, current_user)
+        return services.load(application_id, current_user)
     except services.NotFound:
         abort(404)
 
 
-def _child(collection, child_id: int):
+def _item(state: services.State, sezione: str, item_id: str):
     try:
-        return services.get_child(collection, child_id)
+        return services.get_item(state, sezione, item_id)
     except services.NotFound:
         abort(404)
 
@@ -77,129 +70,127 @@ def _formdata() -> MultiDict | None:
     if not token:
         return None
     data = services.pop_stashed_form(token, request.path)
-    db.session.commit()
     if data is None:
         return None
     flash(_("What you typed before logging in again has been kept: check it and save."), "info")
     return MultiDict(data)
 
 
-def _store(form, row, exclude=("csrf_token", "form_token")) -> None:
-    """Copy a form's fields onto the model row of the same column names."""
-    for name, field in form._fields.items():
-        if name not in exclude and hasattr(row, name):
-            setattr(row, name, field.data if field.data is not None else "")
-
-
-def _context(app, **extra):
+def _context(state: services.State, **extra) -> dict:
     """What every page of an application shows: its findings, the checklist and the section states."""
-    domanda = services.to_domanda(app)
-    edizione = services.current_edition()
-    findings = check_application(domanda, edizione)
     return {
-        "application": app,
-        "domanda": domanda,
-        "findings": findings,
-        "errors": [f for f in findings if f.severity == ERROR],
-        "checklist": checklist(domanda, edizione, findings),
-        "statuses": section_statuses(domanda, findings),
+        "application": state.head,
+        "domanda": state.domanda,
+        "findings": state.findings,
+        "errors": state.errors,
+        "checklist": state.checklist,
+        "statuses": state.statuses,
         **extra,
     }
 
 
-def _new_row(collection: list, row, form):
-    """Append a new row once per form: None when this form was already submitted (a double click)."""
-    try:
-        services.consume_form_token(form.form_token.data)
-    except services.DuplicateSubmission:
-        db.session.rollback()
-        return None
-    collection.append(row)
-    return row
-
-
-def _saved(app, endpoint: str = "applications.tasks", message: str | None = None, **values):
-    """Commit a change, say so, and go back (303) to `endpoint`."""
-    services.touch(app)
-    db.session.commit()
+def _saved(application_id: int, endpoint: str = "applications.tasks", message: str | None = None, **values):
+    """Say the change was saved and go back (303) to `endpoint`."""
     flash(message or _("Changes saved."), "success")
-    return redirect(url_for(endpoint, application_id=app.id, **values), 303)
+    return redirect(url_for(endpoint, application_id=application_id, **values), 303)
+
+
+def _status(form, conflict) -> int:
+    return 409 if conflict is not None else (422 if form.errors else 200)
+
+
+def _save_form(form, save) -> services.Conflict | None:
+    """Run `save()`; put what it refuses next to the form's fields. Return the conflict, if any.
+
+    After a conflict the form carries the current version: saving it again replaces their values with yours, on
+    purpose.
+    """
+    try:
+        save()
+    except (Invalid, services.Refused) as exc:
+        form.add_errors(exc.errors)
+    except services.Conflict as conflict:
+        form.add_errors([(change.path, _("changed meanwhile by someone else, who saved \u201c%(value)s\u201d: "
+                                         "check it, then save again to keep yours.", value=shown_value(change.theirs)))
+                         for change in conflict.changes])
+        form.versione.data = str(conflict.versione)
+        return conflict
+    except services.Busy:
+        form.form_errors.append(_("Many changes are being saved on this application right now: nothing was saved. "
+                                  "Save again in a moment."))
+    return None
 
 
 # Le mie domande --------------------------------------------------------------------------------------------------
 
 
+def _index(new_form: NewApplicationForm, status: int = 200):
+    return render("applications/index.html", rows=services.list_applications(current_user), new_form=new_form,
+                  action_form=EmptyForm(), sections_total=len(services.SECTIONS), status=status)
+
+
 @bp.get("")
 def index():
-    """The user's applications, with their state and last change."""
-    rows = services.list_applications(current_user)
-    return render("applications/index.html", rows=rows, new_form=NewApplicationForm(formdata=None),
-                  action_form=EmptyForm())
+    """The user's applications, with their state and last change (their summaries: one query)."""
+    return _index(NewApplicationForm(formdata=None))
 
 
 @bp.post("/nuova")
 def create():
     form = NewApplicationForm()
     if not form.validate():
-        rows = services.list_applications(current_user)
-        return render("applications/index.html", rows=rows, new_form=form, action_form=EmptyForm(), status=422)
-    app = services.create_application(current_user, form.titolo.data)
-    db.session.commit()
+        return _index(form, 422)
+    head = services.create_application(current_user, form.titolo.data)
     flash(_("Application created: start from the lead partner."), "success")
-    return redirect(url_for("applications.tasks", application_id=app.id), 303)
+    return redirect(url_for("applications.tasks", application_id=head.id), 303)
 
 
 @bp.post("/<int:application_id>/duplica")
 def duplicate(application_id: int):
     if not EmptyForm().validate():
         abort(400)
-    copy = services.duplicate_application(_owned(application_id))
-    db.session.commit()
+    try:
+        copy = services.duplicate_application(application_id, current_user)
+    except services.NotFound:
+        abort(404)
     flash(_("Application duplicated."), "success")
     return redirect(url_for("applications.tasks", application_id=copy.id), 303)
 
 
 @bp.route("/<int:application_id>/elimina", methods=["GET", "POST"])
 def delete(application_id: int):
-    app = _owned(application_id)
+    state = _state(application_id)
     form = EmptyForm()
     if request.method == "POST" and form.validate():
-        title = app.titolo
-        services.delete_application(app)
-        db.session.commit()
+        title = services.delete_application(application_id, current_user)
         flash(_("Application \u201c%(title)s\u201d deleted.", title=title), "success")
         return redirect(url_for("applications.index"), 303)
-    return render("applications/confirm.html", form=form, application=app,
+    return render("applications/confirm.html", form=form, application=state.head,
                   title=_("Delete the application?"),
                   question=_("The application \u201c%(title)s\u201d and all its sections will be deleted. This "
-                             "cannot be undone.", title=app.titolo),
+                             "cannot be undone.", title=state.head.titolo),
                   confirm=_("Yes, delete it"), back=url_for("applications.index"))
 
 
 @bp.route("/importa", methods=["GET", "POST"])
 def import_document():
-    """Import a patti-web/domanda@1 JSON file as a new application."""
+    """Import a patti-web/domanda JSON file (@2, or the older @1) as a new application."""
     form = ImportForm()
     if form.validate_on_submit():
         try:
             domanda = read_document(form.documento.data.read(6 * 1024 * 1024))
         except DocumentError as exc:
-            form.documento.errors.append(_("The file cannot be imported: %(reason)s", reason=str(exc)))
+            form.documento.errors.append(_("JSON file: it cannot be imported: %(reason)s", reason=str(exc)))
         else:
-            app = services.import_application(domanda, current_user)
-            db.session.commit()
+            head = services.import_application(domanda, current_user)
             flash(_("Application imported."), "success")
-            return redirect(url_for("applications.tasks", application_id=app.id), 303)
-    status = 422 if form.errors else 200
-    return render("applications/import.html", form=form, status=status)
+            return redirect(url_for("applications.tasks", application_id=head.id), 303)
+    return render("applications/import.html", form=form, status=422 if form.errors else 200)
 
 
 @bp.get("/<int:application_id>/domanda.json")
 def export_document(application_id: int):
-    app = _owned(application_id)
-    domanda = services.to_domanda(app)
-    text = write_document(domanda)
-    name = docx_filename(domanda, services.document_date(app)).removesuffix(".docx") + ".json"
+    text, name = services.export_text(_state(application_id))
     return send_file(io.BytesIO(text.encode()), mimetype="application/json", as_attachment=True, download_name=name)
 
 
@@ -208,19 +199,28 @@ def export_document(application_id: int):
 
 @bp.get("/<int:application_id>")
 def tasks(application_id: int):
-    return render("applications/tasks.html", **_context(_owned(application_id)))
+    return render("applications/tasks.html", **_context(_state(application_id)))
 
 
 @bp.get("/<int:application_id>/checklist")
 def checklist_panel(application_id: int):
-    """The live composition checklist (the panel reloads it after each change)."""
-    return render("applications/checklist.html", "checklist", **_context(_owned(application_id)))
+    """The composition checklist; an unchanged version answers 304 to a conditional GET."""
+    state = _state(application_id)
+    etag = f"{current_app.config['PATTI_BUILD']}-{state.id}-{state.versione}-{int(is_partial_request())}"
+    if request.if_none_match.contains(etag):
+        response = current_app.response_class(status=304)
+    else:
+        response = render("applications/checklist.html", "checklist", **_context(state))
+    response.set_etag(etag)
+    response.cache_control.private = True
+    response.cache_control.no_cache = True
+    response.vary.add("HX-Request")
+    return response
 
 
 @bp.get("/<int:application_id>/riepilogo")
 def summary(application_id: int):
-    return render("applications/summary.html", pdf_available=pdf.is_available(),
-                  **_context(_owned(application_id)))
+    return render("applications/summary.html", pdf_available=pdf.is_available(), **_context(_state(application_id)))
 
 
 # Capofila ---------------------------------------------------------------------------------------------------------
@@ -228,23 +228,25 @@ def summary(application_id: int):
 
 @bp.route("/<int:application_id>/capofila", methods=["GET", "POST"])
 def capofila(application_id: int):
-    app = _owned(application_id)
-    form = CapofilaForm(formdata=_formdata(), obj=app.capofila, titolo=app.titolo)
+    state = _state(application_id)
+    initial = {**flatten(state.domanda.capofila), "titolo": state.domanda.titolo, "versione": state.versione}
+    form = CapofilaForm(formdata=_formdata(), data=initial)
     form.set_choices(services.current_edition())
-    if request.method == "POST":
-        if form.validate():
-            app.titolo = form.titolo.data
-            _store(form, app.capofila)
-            return _saved(app)
-        return render("applications/capofila.html", form=form, status=422, **_context(app))
-    return render("applications/capofila.html", form=form, **_context(app))
+    conflict = None
+    if request.method == "POST" and form.validate():
+        conflict = _save_form(form, lambda: services.update_capofila(
+            application_id, current_user, form.base_version(), form.titolo.data or "", form.to_model()))
+        if not form.errors and conflict is None:
+            return _saved(application_id)
+    return render("applications/capofila.html", form=form, conflict=conflict, status=_status(form, conflict),
+                  **_context(state))
 
 
 # Partenariato -----------------------------------------------------------------------------------------------------
 
 
-def _partner_form(formdata=None, obj=None) -> PartnerForm:
-    form = PartnerForm(formdata=formdata, obj=obj)
+def _partner_form(formdata=None, data=None) -> PartnerForm:
+    form = PartnerForm(formdata=formdata, data=data)
     form.set_choices(services.current_edition())
     return form
 
@@ -258,101 +260,124 @@ def _already_added(application_id: int):
     return response
 
 
-def _valid_partner(form: PartnerForm, app, partner=None) -> bool:
-    """Shape checks, then: a member already in the partnership is not added again (e.g. Back and resubmit)."""
-    if not form.validate():
-        return False
-    other = services.member_with_tax_code(app, form.codice_fiscale.data, besides=partner)
-    if other is not None:
-        form.codice_fiscale.errors.append(_("This codice fiscale is already in the partnership (%(name)s).",
-                                            name=other))
-        return False
-    return True
+def _partner_area(state: services.State, form: PartnerForm, status: int = 200, **extra):
+    """The partner area of the page (htmx: with the checklist swapped out of band, so no second request)."""
+    context = _context(state, form=form, **extra)
+    response = render("applications/partnership.html", "partner_area", status=status, **context)
+    if is_partial_request():
+        response.set_data(response.get_data(as_text=True)
+                          + render_template("applications/_checklist.html", oob=True, **context))
+    return response
 
 
 @bp.route("/<int:application_id>/partenariato", methods=["GET", "POST"])
 def partnership(application_id: int):
     """The partners, a form to add one, and the checklist beside them."""
-    app = _owned(application_id)
+    state = _state(application_id)
     form = _partner_form(_formdata())
-    if request.method == "POST" and services.is_form_token_used(form.form_token.data):
-        return _already_added(application_id)
-    if request.method == "POST" and _valid_partner(form, app):
-        partner = _new_row(app.partner, Partner(), form)
-        if partner is None:
-            return _already_added(application_id)
-        _store(form, partner)
-        services.touch(app)
-        db.session.commit()
-        flash(_("%(name)s added to the partnership.", name=partner.denominazione), "success")
-        if is_partial_request():
-            form = _partner_form()
-            form.fresh_token()
-            return render("applications/partnership.html", "partner_area", form=form, trigger=CHANGED,
-                          inline_messages=True, **_context(app))
-        return redirect(url_for("applications.partnership", application_id=app.id), 303)
     if request.method == "GET" and not form.form_token.data:
         form.fresh_token()
-    status = 422 if form.errors else 200
-    return render("applications/partnership.html", "partner_area", form=form, status=status, **_context(app))
+    if request.method == "POST" and form.validate():
+        if form.is_empty():
+            form.denominazione.errors.append(problem(form.denominazione, _(
+                "write at least the partner's name; the rest can be added later.")))
+        else:
+            try:
+                state, partner = services.add_item(application_id, current_user, "partenariato", form.to_model(),
+                                                   form.form_token.data)
+            except services.DuplicateSubmission:
+                return _already_added(application_id)
+            except (Invalid, services.Refused) as exc:
+                form.add_errors(exc.errors)
+            except services.Busy:
+                form.form_errors.append(_("Many changes are being saved on this application right now: the partner "
+                                          "was not added. Add it again in a moment."))
+            else:
+                flash(_("%(name)s added to the partnership.", name=partner.denominazione or _("The partner")),
+                      "success")
+                if not is_partial_request():
+                    return redirect(url_for("applications.partnership", application_id=application_id), 303)
+                form = _partner_form()
+                form.fresh_token()
+                return _partner_area(state, form, inline_messages=True)
+    return _partner_area(state, form, status=422 if form.errors else 200)
 
 
-@bp.route("/<int:application_id>/partenariato/<int:partner_id>", methods=["GET", "POST"])
-def partner_edit(application_id: int, partner_id: int):
-    app = _owned(application_id)
-    partner = _child(app.partner, partner_id)
-    form = _partner_form(_formdata(), obj=partner)
-    if request.method == "POST" and _valid_partner(form, app, partner):
-        _store(form, partner)
-        return _saved(app, "applications.partnership", _("%(name)s updated.", name=partner.denominazione))
-    return render("applications/partner_edit.html", form=form, partner=partner, status=422 if form.errors else 200,
-                  **_context(app))
+@bp.route("/<int:application_id>/partenariato/<partner_id>", methods=["GET", "POST"])
+def partner_edit(application_id: int, partner_id: str):
+    state = _state(application_id)
+    initial = {}
+    if request.method == "GET":  # a POST keeps what was typed, even if the partner is gone meanwhile
+        initial = {**flatten(_item(state, "partenariato", partner_id)), "versione": state.versione}
+    form = _partner_form(_formdata(), data=initial)
+    conflict, gone = None, False
+    if request.method == "POST" and form.validate():
+        try:
+            conflict = _save_form(form, lambda: services.update_item(
+                application_id, current_user, "partenariato", partner_id, form.base_version(), form.to_model()))
+        except services.ItemGone:
+            gone = True
+            form.fresh_token()
+        if not form.errors and conflict is None and not gone:
+            name = form.denominazione.data or _("The partner")
+            return _saved(application_id, "applications.partnership", _("%(name)s updated.", name=name))
+    status = 409 if gone else _status(form, conflict)
+    return render("applications/partner_edit.html", form=form, partner_id=partner_id, conflict=conflict, gone=gone,
+                  status=status, **_context(state))
 
 
-@bp.route("/<int:application_id>/partenariato/<int:partner_id>/rimuovi", methods=["GET", "POST"])
-def partner_remove(application_id: int, partner_id: int):
-    app = _owned(application_id)
-    partner = _child(app.partner, partner_id)
-    return _confirm_removal(app, app.partner, partner, partner.denominazione, "applications.partnership")
+# What a removal is called on its confirmation page, and where it goes back to, for each list.
+_REMOVALS = {
+    "partenariato": (lambda p: p.denominazione or _("The partner"), "applications.partnership"),
+    "settori": (lambda s: s.descrizione[:80] or ", ".join(s.ateco) or _("The sector"), "applications.sectors"),
+    "fabbisogni": (lambda n: f"{n.id} \u2014 {n.titolo}", "applications.needs"),
+    "interventi": (lambda i: i.titolo or _("The intervention"), "applications.interventions"),
+}
 
 
-def _confirm_removal(app, collection, row, name: str, back_endpoint: str):
+@bp.route("/<int:application_id>/<any(partenariato, settori, fabbisogni, interventi):sezione>/<item_id>/rimuovi",
+          methods=["GET", "POST"])
+def remove_item(application_id: int, sezione: str, item_id: str):
+    """Remove a partner, sector, need or intervention, after a confirmation page (with or without JavaScript)."""
+    state = _state(application_id)
+    label, back_endpoint = _REMOVALS[sezione]
+    name = label(_item(state, sezione, item_id))
     form = EmptyForm()
     if request.method == "POST" and form.validate():
-        collection.remove(row)
-        return _saved(app, back_endpoint, _("\u201c%(name)s\u201d removed.", name=name))
-    return render("applications/confirm.html", form=form, application=app,
+        services.remove_item(application_id, current_user, sezione, item_id)
+        return _saved(state.id, back_endpoint, _("\u201c%(name)s\u201d removed.", name=name))
+    return render("applications/confirm.html", form=form, application=state.head,
                   title=_("Remove \u201c%(name)s\u201d?", name=name),
                   question=_("\u201c%(name)s\u201d will be removed from the application.", name=name),
-                  confirm=_("Yes, remove it"), back=url_for(back_endpoint, application_id=app.id))
+                  confirm=_("Yes, remove it"), back=url_for(back_endpoint, application_id=state.id))
 
 
 # Territorio -------------------------------------------------------------------------------------------------------
 
 
-def _territory_findings(domanda, form: TerritoryForm):
-    """The coherence rule for what the form holds right now (saved or not), from the rule engine."""
-    domanda = replace(domanda,
-                      territorio=Territorio(ambito=form.ambito.data or "", province=list(form.province.data or [])))
-    return list(check_territory(domanda, services.current_edition()))
-
-
 @bp.route("/<int:application_id>/territorio", methods=["GET", "POST"])
 def territory(application_id: int):
-    app = _owned(application_id)
-    data = _formdata()
-    form = TerritoryForm(formdata=data, ambito=app.territorio_ambito or None,
-                         province=[p.sigla for p in app.province])
+    state = _state(application_id)
+    form = TerritoryForm(formdata=_formdata(), data={**flatten(state.domanda.territorio), "versione": state.versione})
     form.set_choices(services.current_edition())
     saving = request.method == "POST" and request.form.get("azione") != "verifica"
-    if saving and form.validate():
-        app.territorio_ambito = form.ambito.data
-        app.province = [TerritoryProvince(sigla=s) for s in form.province.data]
-        return _saved(app)
-    status = 422 if saving else 200
-    context = _context(app)
-    return render("applications/territory.html", "coerenza", form=form, status=status,
-                  territory_findings=_territory_findings(context["domanda"], form), **context)
+    conflict = None
+    shown = state.domanda.territorio
+    if request.method == "POST" and form.validate():
+        try:
+            shown = form.to_model()
+        except Invalid as exc:
+            form.add_errors(exc.errors)
+        if saving and not form.errors:
+            conflict = _save_form(form, lambda: services.update_territory(
+                application_id, current_user, form.base_version(), shown))
+            if not form.errors and conflict is None:
+                return _saved(application_id)
+    # The coherence rule for what the form holds right now (saved or not), from the rule engine.
+    territory_findings = list(check_territory(state.domanda.model_copy(update={"territorio": shown}),
+                                              services.current_edition()))
+    return render("applications/territory.html", "coerenza", form=form, conflict=conflict,
+                  territory_findings=territory_findings, status=_status(form, conflict), **_context(state))
 
 
 # Settori e filiere ------------------------------------------------------------------------------------------------
@@ -375,45 +400,69 @@ def ateco_search():
 
 @bp.get("/<int:application_id>/settori")
 def sectors(application_id: int):
-    return render("applications/sectors.html", **_context(_owned(application_id)))
+    return render("applications/sectors.html", **_context(_state(application_id)))
+
+
+def _edit_page(state: services.State, sezione: str, item_id: str | None, form_class, **extra):
+    """The initial form of a list item's page: empty to add one, the item's values (and version) to edit it."""
+    if request.method == "GET" and item_id is not None:
+        initial = {**flatten(_item(state, sezione, item_id)), "versione": state.versione}
+    else:
+        initial = {"versione": state.versione}
+    form = form_class(formdata=_formdata(), data=initial, **extra)
+    if request.method == "GET" and not form.form_token.data:
+        form.fresh_token()
+    return form
+
+
+def _save_item(application_id: int, form, sezione: str, item_id: str | None, empty_field, empty_message):
+    """Add (once per form) or update a list item; return (response or None, conflict, gone)."""
+    endpoint = _REMOVALS[sezione][1]
+    if item_id is None and form.is_empty():
+        empty_field.errors.append(problem(empty_field, empty_message))
+        return None, None, False
+    try:
+        if item_id is None:
+            conflict = _save_form(form, lambda: services.add_item(application_id, current_user, sezione,
+                                                                  form.to_model(), form.form_token.data))
+        else:
+            conflict = _save_form(form, lambda: services.update_item(application_id, current_user, sezione, item_id,
+                                                                     form.base_version(), form.to_model()))
+    except services.DuplicateSubmission:
+        return redirect(url_for(endpoint, application_id=application_id), 303), None, False
+    except services.ItemGone:
+        form.fresh_token()
+        return None, None, True
+    if form.errors or conflict is not None:
+        return None, conflict, False
+    return _saved(application_id, endpoint), None, False
 
 
 @bp.route("/<int:application_id>/settori/nuovo", methods=["GET", "POST"], defaults={"sector_id": None})
-@bp.route("/<int:application_id>/settori/<int:sector_id>", methods=["GET", "POST"])
-def sector_edit(application_id: int, sector_id: int | None):
-    app = _owned(application_id)
-    sector = _child(app.settori, sector_id) if sector_id else None
-    initial = {"descrizione": sector.descrizione, "codici": ", ".join(a.codice for a in sector.ateco)} if sector else {}
-    form = SectorForm(formdata=_formdata(), data=initial)
-    matches = []
+@bp.route("/<int:application_id>/settori/<sector_id>", methods=["GET", "POST"])
+def sector_edit(application_id: int, sector_id: str | None):
+    state = _state(application_id)
+    form = _edit_page(state, "settori", sector_id, SectorForm)
+    matches, conflict, gone = [], None, False
     action = request.form.get("azione", "salva") if request.method == "POST" else None
-    if request.method == "GET" and not form.form_token.data:
-        form.fresh_token()
     if action and action.startswith("aggiungi:"):
-        form.codici.data = ", ".join(dict.fromkeys([*form.codes(), action.split(":", 1)[1]]))
+        form.ateco.data = list(dict.fromkeys([*(form.ateco.data or []), action.split(":", 1)[1]]))
         form.q.data = ""
     elif action and action.startswith("togli:"):
-        form.codici.data = ", ".join(c for c in form.codes() if c != action.split(":", 1)[1])
+        form.ateco.data = [c for c in form.ateco.data or [] if c != action.split(":", 1)[1]]
     elif action == "cerca":
         matches = ateco_matches(form.q.data)
     elif action == "salva" and form.validate():
-        sector = sector or _new_row(app.settori, Sector(), form)
-        if sector is None:
-            return redirect(url_for("applications.sectors", application_id=application_id), 303)
-        sector.descrizione = form.descrizione.data
-        sector.ateco = [SectorAteco(codice=c) for c in form.codes()]
-        return _saved(app, "applications.sectors")
-    chosen = [(code, ateco_node(code, services.current_edition())) for code in form.codes() if ATECO_RE.match(code)]
-    status = 422 if form.errors else 200
-    return render("applications/sector_form.html", form=form, sector=sector, matches=matches, chosen=chosen,
-                  searched=action == "cerca", status=status, **_context(app))
-
-
-@bp.route("/<int:application_id>/settori/<int:sector_id>/rimuovi", methods=["GET", "POST"])
-def sector_remove(application_id: int, sector_id: int):
-    app = _owned(application_id)
-    sector = _child(app.settori, sector_id)
-    return _confirm_removal(app, app.settori, sector, sector.descrizione[:80], "applications.sectors")
+        response, conflict, gone = _save_item(
+            application_id, form, "settori", sector_id, form.descrizione,
+            _("describe the sector or supply chain, or add its ATECO codes."))
+        if response is not None:
+            return response
+    chosen = [(code, ateco_node(code, services.current_edition())) for code in form.ateco.data or []
+              if ATECO_RE.match(code)]
+    return render("applications/sector_form.html", form=form, sector_id=sector_id, matches=matches, chosen=chosen,
+                  searched=action == "cerca", conflict=conflict, gone=gone,
+                  status=409 if gone else _status(form, conflict), **_context(state))
 
 
 # Fabbisogni -------------------------------------------------------------------------------------------------------
@@ -421,48 +470,30 @@ def sector_remove(application_id: int, sector_id: int):
 
 @bp.get("/<int:application_id>/fabbisogni")
 def needs(application_id: int):
-    return render("applications/needs.html", **_context(_owned(application_id)))
+    return render("applications/needs.html", **_context(_state(application_id)))
 
 
 @bp.route("/<int:application_id>/fabbisogni/nuovo", methods=["GET", "POST"], defaults={"need_id": None})
-@bp.route("/<int:application_id>/fabbisogni/<int:need_id>", methods=["GET", "POST"])
-def need_edit(application_id: int, need_id: int | None):
-    app = _owned(application_id)
-    need = _child(app.fabbisogni, need_id) if need_id else None
-    initial = None
-    if need is not None:
-        initial = {"titolo": need.titolo, "descrizione": need.descrizione,
-                   "lacune_politiche_attive": need.lacune_politiche_attive,
-                   "fonti": [{"titolo": s.titolo, "autore": s.autore, "anno": s.anno, "url": s.url}
-                             for s in need.fonti] or [{}]}
-    form = NeedForm(formdata=_formdata(), data=initial)
-    if request.method == "GET" and not form.form_token.data:
-        form.fresh_token()
+@bp.route("/<int:application_id>/fabbisogni/<need_id>", methods=["GET", "POST"])
+def need_edit(application_id: int, need_id: str | None):
+    state = _state(application_id)
+    form = _edit_page(state, "fabbisogni", need_id, NeedForm)
+    conflict, gone = None, False
     action = request.form.get("azione", "salva") if request.method == "POST" else None
     if action == "aggiungi-fonte":
         form.fonti.append_entry()
+        form.mark_needed()
     elif action and action.startswith("togli-fonte:"):
         index = action.split(":", 1)[1]
         form.fonti.entries = [e for e in form.fonti.entries if e.id != index] or form.fonti.entries
     elif action == "salva" and form.validate():
-        need = need or _new_row(app.fabbisogni, Need(codice=services.next_need_code(app)), form)
-        if need is None:
-            return redirect(url_for("applications.needs", application_id=application_id), 303)
-        need.titolo = form.titolo.data
-        need.descrizione = form.descrizione.data
-        need.lacune_politiche_attive = form.lacune_politiche_attive.data
-        need.fonti = [NeedSource(titolo=e.titolo.data or "", autore=e.autore.data or "", anno=e.anno.data,
-                                 url=e.url.data or "") for e in form.fonti if not e.form.is_empty()]
-        return _saved(app, "applications.needs")
-    status = 422 if form.errors else 200
-    return render("applications/need_form.html", form=form, need=need, status=status, **_context(app))
-
-
-@bp.route("/<int:application_id>/fabbisogni/<int:need_id>/rimuovi", methods=["GET", "POST"])
-def need_remove(application_id: int, need_id: int):
-    app = _owned(application_id)
-    need = _child(app.fabbisogni, need_id)
-    return _confirm_removal(app, app.fabbisogni, need, f"{need.codice} \u2014 {need.titolo}", "applications.needs")
+        response, conflict, gone = _save_item(
+            application_id, form, "fabbisogni", need_id, form.titolo,
+            _("name the skills need; the rest can be added later."))
+        if response is not None:
+            return response
+    return render("applications/need_form.html", form=form, need_id=need_id, conflict=conflict, gone=gone,
+                  status=409 if gone else _status(form, conflict), **_context(state))
 
 
 # Interventi -------------------------------------------------------------------------------------------------------
@@ -470,39 +501,22 @@ def need_remove(application_id: int, need_id: int):
 
 @bp.get("/<int:application_id>/interventi")
 def interventions(application_id: int):
-    return render("applications/interventions.html", **_context(_owned(application_id)))
+    return render("applications/interventions.html", **_context(_state(application_id)))
 
 
 @bp.route("/<int:application_id>/interventi/nuovo", methods=["GET", "POST"], defaults={"intervention_id": None})
-@bp.route("/<int:application_id>/interventi/<int:intervention_id>", methods=["GET", "POST"])
-def intervention_edit(application_id: int, intervention_id: int | None):
-    app = _owned(application_id)
-    intervention = _child(app.interventi, intervention_id) if intervention_id else None
-    initial = None
-    if intervention is not None:
-        initial = {"titolo": intervention.titolo, "descrizione": intervention.descrizione,
-                   "destinatari": intervention.destinatari,
-                   "fabbisogni": [n.codice for n in intervention.fabbisogni]}
-    form = InterventionForm(formdata=_formdata(), data=initial)
-    form.fabbisogni.choices = [(n.codice, f"{n.codice} \u2014 {n.titolo}") for n in app.fabbisogni]
-    if request.method == "GET" and not form.form_token.data:
-        form.fresh_token()
+@bp.route("/<int:application_id>/interventi/<intervention_id>", methods=["GET", "POST"])
+def intervention_edit(application_id: int, intervention_id: str | None):
+    state = _state(application_id)
+    form = _edit_page(state, "interventi", intervention_id, InterventionForm)
+    form.fabbisogni.choices = [(n.id, f"{n.id} \u2014 {n.titolo}") for n in state.domanda.fabbisogni]
+    conflict, gone = None, False
     if request.method == "POST" and form.validate():
-        intervention = intervention or _new_row(app.interventi, Intervention(), form)
-        if intervention is None:
-            return redirect(url_for("applications.interventions", application_id=application_id), 303)
-        intervention.titolo = form.titolo.data
-        intervention.descrizione = form.descrizione.data
-        intervention.destinatari = form.destinatari.data or ""
-        intervention.fabbisogni = [InterventionNeed(codice=c) for c in form.fabbisogni.data]
-        return _saved(app, "applications.interventions")
-    status = 422 if form.errors else 200
-    return render("applications/intervention_form.html", form=form, intervention=intervention, status=status,
-                  **_context(app))
+        response, conflict, gone = _save_item(
+            application_id, form, "interventi", intervention_id, form.titolo,
+            _("name the intervention; the rest can be added later."))
+        if response is not None:
+            return response
+    return render("applications/intervention_form.html", form=form, intervention_id=intervention_id,
+                  conflict=conflict, gone=gone, status=409 if gone else _status(form, conflict), **_context(state))
 
-
-@bp.route("/<int:application_id>/interventi/<int:intervention_id>/rimuovi", methods=["GET", "POST"])
-def intervention_remove(application_id: int, intervention_id: int):
-    app = _owned(application_id)
-    intervention = _child(app.interventi, intervention_id)
-    return _confirm_removal(app, app.interventi, intervention, intervention.titolo, "applications.interventions")

@@ -13,7 +13,7 @@ from flask_login import current_user, login_required
 from patti_web.documents import DOCX_MIMETYPE
 from patti_web.documents import pdf as pdf_converter
 from patti_web.i18n import gettext as _
-from patti_web.services import NotFound, build_docx, get_owned_application
+from patti_web.services import NotFound, build_docx, load
 
 bp = Blueprint("documents", __name__)
 log = logging.getLogger(__name__)
@@ -27,7 +27,7 @@ def require_login():
 
 def _load(application_id: int):
     try:
-        return get_owned_application(application_id, current_user)
+        return load(application_id, current_user)
     except NotFound:
         abort(404)
 

@@ -27,7 +27,7 @@ class Scanned:
     email: str
     app: str  # "/domande/3": the application with data
     empty: str  # an application with nothing but its title
-    partner_id: int
+    partner_id: str
 
 
 @pytest.fixture(scope="module")
@@ -45,8 +45,8 @@ def scanned(live_app: Flask) -> Scanned:
         user = accounts.register_user(email, "Giulia Bianchi", PASSWORD)
         app = services.import_application(read_document(json.dumps(doc)), user)
         empty = services.create_application(user, "Domanda ancora vuota")
-        db.session.commit()
-        scanned = Scanned(email, f"/domande/{app.id}", f"/domande/{empty.id}", app.partner[0].id)
+        partner_id = services.load(app.id, user).domanda.partner[0].id
+        scanned = Scanned(email, f"/domande/{app.id}", f"/domande/{empty.id}", partner_id)
         db.session.remove()
     return scanned
 
@@ -87,7 +87,8 @@ LOGGED_IN = {
     "interventi-nuovo": "{app}/interventi/nuovo",
     "riepilogo": "{app}/riepilogo",
     "checklist": "{app}/checklist",
-    "capofila-con-errori": "{empty}/capofila",  # then submitted empty
+    "capofila-con-errori": "{empty}/capofila",  # then submitted with a malformed CAP and PEC
+    "capofila-conflitto": "{empty}/capofila",  # then submitted after someone else saved a newer version
 }
 # Pages with a known violation in the templates, to be fixed there: {"page name": "reason"}.
 KNOWN_VIOLATIONS: dict[str, str] = {}
@@ -96,6 +97,20 @@ KNOWN_VIOLATIONS: dict[str, str] = {}
 def _params(names):
     return [pytest.param(name, id=name, marks=[pytest.mark.xfail(strict=True, reason=KNOWN_VIOLATIONS[name])]
                          if name in KNOWN_VIOLATIONS else []) for name in names]
+
+
+def _save_a_newer_lead_partner(live_app: Flask, scanned: Scanned) -> None:
+    """Someone else saves the lead partner of the empty application (as if from another browser)."""
+    from patti_web import services
+    from patti_web.domanda import Capofila
+    from patti_web.extensions import db
+
+    application_id = int(scanned.empty.rsplit("/", 1)[1])
+    with live_app.app_context():
+        state = services.load(application_id, None)
+        services.update_capofila(application_id, None, state.versione, state.domanda.titolo,
+                                 Capofila(denominazione=f"Nome salvato da altri {state.versione}"))
+        db.session.remove()
 
 
 def _blocking_violations(page: Page) -> list[dict]:
@@ -131,7 +146,7 @@ def test_public_pages_have_no_serious_accessibility_violation(new_context, name:
 
 @pytest.mark.parametrize("name", _params(LOGGED_IN))
 def test_pages_of_a_logged_in_user_have_no_serious_accessibility_violation(
-    new_context, scanned: Scanned, logged_in_state: dict, name: str
+    new_context, live_app: Flask, scanned: Scanned, logged_in_state: dict, name: str
 ) -> None:
     page = new_context(storage_state=logged_in_state).new_page()
     url = LOGGED_IN[name].format(app=scanned.app, empty=scanned.empty, partner_id=scanned.partner_id)
@@ -140,9 +155,16 @@ def test_pages_of_a_logged_in_user_have_no_serious_accessibility_violation(
     expect(page).to_have_url(re.compile(re.escape(url) + "$"))  # not sent to the login page
     expect(page.locator("main h1")).to_be_visible()
     if name == "capofila-con-errori":
+        page.locator("#sede_cap").fill("123")
+        page.locator("#pec").fill("non-una-pec")
         page.locator("form:has(#denominazione) button[type=submit]").click()
         expect(page.locator("#riepilogo-errori")).to_be_visible()
         expect(page.locator(".field-error").first).to_be_visible()
+    elif name == "capofila-conflitto":
+        _save_a_newer_lead_partner(live_app, scanned)
+        page.locator("#denominazione").fill("Il mio nome")
+        page.locator("form:has(#denominazione) button[type=submit]").click()
+        expect(page.locator(".conflict table")).to_be_visible()
     elif name == "partenariato-con-errori":
         page.locator("#partner_area form button[type=submit]").click()
         expect(page.locator("#partner_area #riepilogo-errori")).to_be_visible()

@@ -1,0 +1,201 @@
+"""Saves at the same moment, from threads, on a file-backed SQLite and on PostgreSQL (when CI starts one).
+
+Every save is a compare-and-set on the application's version: the loser starts again on the winner's version. So
+parallel adds all land, uniqueness holds on the version written, and a stale edit is refused, never applied.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections import Counter
+
+import pytest
+from flask_login import FlaskLoginClient
+from flask_migrate import downgrade, upgrade
+from werkzeug.security import generate_password_hash
+
+from patti_web import services
+from patti_web.domanda import Fabbisogno, Partner, read_document, write_document
+from patti_web.extensions import db
+from patti_web.models import User
+from patti_web.samples import partita_iva, sample_domanda
+from patti_web.sandbox import make_sandbox_app
+
+PG_URL = os.environ.get("PATTI_TEST_POSTGRES_URL")
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def shared(request, tmp_path):
+    """(app, user id, application id): a valid application with 6 partners in a database threads share."""
+    if request.param == "sqlite":
+        app = make_sandbox_app(tmp_path, WTF_CSRF_ENABLED=False)
+    else:
+        if not PG_URL:
+            pytest.skip("no PostgreSQL server (set PATTI_TEST_POSTGRES_URL)")
+        from test_postgres import postgres_app
+
+        app = postgres_app()
+        with app.app_context():
+            downgrade(revision="base")
+            upgrade()
+    with app.app_context():
+        user = User(email="giulia@example.it", nome="Giulia", password_hash=generate_password_hash("x"))
+        db.session.add(user)
+        db.session.commit()
+        head = services.import_application(sample_domanda(services.current_edition(), 6), user)
+        ids = user.id, head.id
+    yield app, *ids
+    with app.app_context():
+        db.session.remove()
+        if request.param == "postgresql":
+            downgrade(revision="base")
+        db.engine.dispose()
+
+
+def in_parallel(app, n: int, work) -> list:
+    """Run work(i, user, application_id) in n threads released at once; return results (or exceptions)."""
+    barrier = threading.Barrier(n, timeout=60)
+    results: list = [None] * n
+
+    def run(i: int, user_id: int) -> None:
+        with app.app_context():
+            try:
+                user = db.session.get(User, user_id)
+                db.session.close()  # give the connection back: more threads than pooled connections wait here
+                barrier.wait()
+                results[i] = work(i, user)
+            except Exception as exc:  # noqa: BLE001 - the test looks at what each thread got
+                results[i] = exc
+            finally:
+                db.session.remove()
+
+    user_id = app.config["_TEST_USER"]
+    threads = [threading.Thread(target=run, args=(i, user_id)) for i in range(n)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    return results
+
+
+@pytest.fixture
+def parallel(shared):
+    app, user_id, application_id = shared
+    app.config["_TEST_USER"] = user_id
+
+    def parallel(n, work):
+        return in_parallel(app, n, lambda i, user: work(i, user, application_id))
+
+    def document():
+        """The current state of the application; `document.revisions()`: the versions of its revisions."""
+        with app.app_context():
+            try:
+                return services.load(application_id, None)
+            finally:
+                db.session.remove()
+
+    def revisions():
+        with app.app_context():
+            try:
+                return [r.versione for r in services.revisions(application_id, None)]
+            finally:
+                db.session.remove()
+
+    document.revisions = revisions
+
+    return parallel, document
+
+
+def test_20_parallel_adds_of_different_partners_keep_all_20(parallel):
+    run, document = parallel
+
+    def add(i, user, application_id):
+        partner = Partner(denominazione=f"Partner parallelo {i}", categoria="terzo_settore",
+                          codice_fiscale=partita_iva(5000 + i))
+        return services.add_item(application_id, user, "partenariato", partner)[1].id
+
+    results = run(20, add)
+    assert not [r for r in results if isinstance(r, Exception)], results
+    state = document()
+    names = [p.denominazione for p in state.domanda.partner]
+    assert sorted(n for n in names if n.startswith("Partner parallelo")) == sorted(
+        f"Partner parallelo {i}" for i in range(20))
+    assert state.versione == 21 and document.revisions() == list(range(1, 22))
+    print(f"\n20 parallel adds: {len(names)} partners, version {state.versione}")
+
+
+def test_10_parallel_adds_of_one_codice_fiscale_keep_exactly_one(parallel):
+    run, document = parallel
+    cf = partita_iva(777)
+
+    def add(i, user, application_id):
+        partner = Partner(denominazione=f"Copia {i}", codice_fiscale=cf)
+        return services.add_item(application_id, user, "partenariato", partner)
+
+    results = run(10, add)
+    outcomes = Counter(type(r).__name__ for r in results)
+    assert outcomes == {"tuple": 1, "Refused": 9}, results
+    assert [p.codice_fiscale for p in document().domanda.partner].count(cf) == 1
+    print(f"\n10 parallel adds of {cf}: {dict(outcomes)}")
+
+
+def test_5_parallel_new_needs_get_5_codes_and_the_export_reads_back(parallel):
+    run, document = parallel
+
+    def add(i, user, application_id):
+        return services.add_item(application_id, user, "fabbisogni", Fabbisogno(titolo=f"Fabbisogno {i}"))[1].id
+
+    codes = run(5, add)
+    assert sorted(codes) == ["F3", "F4", "F5", "F6", "F7"], codes  # the sample has F1 and F2
+    domanda = document().domanda
+    assert read_document(write_document(domanda)) == domanda
+    print(f"\n5 parallel new needs: {sorted(codes)}")
+
+
+def test_two_stale_edits_of_the_lead_partner_one_wins_the_other_is_refused(parallel):
+    run, document = parallel
+    capofila = document().domanda.capofila
+
+    def edit(i, user, application_id):
+        changed = capofila.model_copy(update={"pec": f"tab{i}@pec.it"})
+        return services.update_capofila(application_id, user, 1, "Patto", changed).versione
+
+    results = run(2, edit)
+    winners = [r for r in results if isinstance(r, int)]
+    losers = [r for r in results if isinstance(r, services.Conflict)]
+    assert len(winners) == 1 and len(losers) == 1, results
+    winner = results.index(winners[0])
+    assert document().domanda.capofila.pec == f"tab{winner}@pec.it"  # the newer value survives
+    assert [(c.path, c.yours) for c in losers[0].changes] == [("capofila.pec", f"tab{1 - winner}@pec.it")]
+    print(f"\nstale edit: version {winners[0]} kept tab{winner}; the other tab got a conflict")
+
+
+def test_10_parallel_http_adds_of_one_partner_add_it_once(shared):
+    """Through the portal: ten browsers post the same partner at once."""
+    app, user_id, application_id = shared
+    app.test_client_class = FlaskLoginClient
+    cf = partita_iva(888)
+    barrier = threading.Barrier(10, timeout=60)
+    statuses = [None] * 10
+
+    def post(i):
+        with app.app_context():
+            client = app.test_client(user=db.session.get(User, user_id))
+            db.session.remove()
+        barrier.wait()
+        response = client.post(f"/domande/{application_id}/partenariato",
+                               data={"denominazione": "Stesso partner", "codice_fiscale": cf,
+                                     "form_token": f"tab-{i}"})
+        statuses[i] = response.status_code
+
+    threads = [threading.Thread(target=post, args=(i,)) for i in range(10)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert Counter(statuses) == {303: 1, 422: 9}, statuses
+    with app.app_context():
+        partners = services.load(application_id, None).domanda.partner
+        db.session.remove()
+    assert [p.codice_fiscale for p in partners].count(cf) == 1
