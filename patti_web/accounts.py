@@ -8,11 +8,13 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
+from dataclasses import dataclass
 from functools import lru_cache
 
 from flask import current_app
+from flask_login import UserMixin
 from itsdangerous import BadData, URLSafeTimedSerializer
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -23,6 +25,27 @@ log = logging.getLogger(__name__)
 
 RESET_SALT = "reset-password"
 DEFAULT_RESET_MAX_AGE = 3600
+
+
+@dataclass(frozen=True)
+class Account(UserMixin):
+    """The logged-in user as every request sees it: read with one plain SELECT, no ORM object per page."""
+
+    id: int
+    email: str
+    nome: str
+
+
+_ACCOUNT_BY_ID = select(*(User.__table__.c[name] for name in ("id", "email", "nome"))).where(
+    User.__table__.c.id == bindparam("id"))
+
+
+def load_account(user_id: str) -> Account | None:
+    """The account of a session's user id (Flask-Login's user loader), or None."""
+    if not user_id.isdigit() or len(user_id) > 18:
+        return None
+    row = db.session.connection().execute(_ACCOUNT_BY_ID, {"id": int(user_id)}).one_or_none()
+    return Account(*row) if row is not None else None
 
 
 class EmailTaken(ValueError):

@@ -32,7 +32,7 @@ class Config:
     PATTI_PDF_TIMEOUT = int(os.environ.get("PATTI_PDF_TIMEOUT", "90"))
     # Where finished PDFs are kept (one per application); None means instance/pdf-cache.
     PATTI_PDF_CACHE = os.environ.get("PATTI_PDF_CACHE")
-    # How many analysed versions of applications each worker keeps in memory (findings, checklist, states).
+    # For how many applications each worker keeps the analysis of the newest version (findings, checklist, states).
     PATTI_CACHE_SIZE = int(os.environ.get("PATTI_CACHE_SIZE", "256"))
     BABEL_DEFAULT_LOCALE = "it"
     BABEL_DEFAULT_TIMEZONE = "Europe/Rome"

@@ -183,8 +183,10 @@ def _required_fields(obj: object, prefix: str) -> Iterator[Finding]:
             yield from _required(f"{prefix}.{rest}", value)
 
 
+@lru_cache(maxsize=16384)
 def normalize_tax_code(value: str) -> str:
-    """Codice fiscale / partita IVA in compact form (no spaces, upper case), for comparison and checking."""
+    """Codice fiscale / partita IVA in compact form (no spaces, upper case), for comparison and checking; cached, it
+    is pure and every save compares every member's."""
     return codicefiscale.compact(value or "")
 
 

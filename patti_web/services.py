@@ -33,7 +33,7 @@ from zoneinfo import ZoneInfo
 import jsonpatch
 from flask import current_app
 from pydantic import BaseModel, ValidationError
-from sqlalchemy import delete, exists, insert, select, update
+from sqlalchemy import bindparam, delete, exists, insert, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from patti_web import domanda as doc
@@ -124,7 +124,12 @@ class Head:
     sezioni_completate: int
 
 
-_HEAD = tuple(getattr(Application, name) for name in Head.__dataclass_fields__)
+_COLUMNS = Application.__table__.c
+_HEAD = tuple(_COLUMNS[name] for name in Head.__dataclass_fields__)
+# Statements of every page, built once: building a select costs more than running it on SQLite.
+_HEAD_OF = select(*_HEAD).where(_COLUMNS.id == bindparam("id"))
+_HEAD_OF_OWNER = _HEAD_OF.where(_COLUMNS.owner_id == bindparam("owner"))
+_DOCUMENT_OF = select(_COLUMNS.documento).where(_COLUMNS.id == bindparam("id"))
 
 
 @dataclass(frozen=True)
@@ -174,22 +179,30 @@ def analyse(domanda: doc.Domanda) -> Analysis:
 
 
 class _VersionCache:
-    """Analyses of recent versions, by (application, version, time of the save), shared by the threads of a worker."""
+    """The analysis of the newest version seen of recent applications, shared by the threads of a worker.
+
+    One entry per application (an older version is never asked for again once a newer one is stored), at most
+    `size` applications, the least recently used going first.
+    """
 
     def __init__(self, size: int):
         self.size, self._items, self._lock = size, OrderedDict(), threading.Lock()
 
-    def get(self, key: tuple) -> Analysis | None:
+    def get(self, head: Head) -> Analysis | None:
         with self._lock:
-            found = self._items.get(key)
-            if found is not None:
-                self._items.move_to_end(key)
-            return found
+            found = self._items.get(head.id)
+            if found is None or found[0] != (head.versione, head.updated_at):
+                return None
+            self._items.move_to_end(head.id)
+            return found[1]
 
-    def put(self, key: tuple, analysis: Analysis) -> None:
+    def put(self, head: Head, analysis: Analysis) -> None:
         with self._lock:
-            self._items[key] = analysis
-            self._items.move_to_end(key)
+            current = self._items.get(head.id)
+            if current is not None and current[0][0] > head.versione:
+                return  # a slower request must not replace a newer version's analysis
+            self._items[head.id] = ((head.versione, head.updated_at), analysis)
+            self._items.move_to_end(head.id)
             while len(self._items) > self.size:
                 self._items.popitem(last=False)
 
@@ -199,18 +212,16 @@ def _cache() -> _VersionCache:
     return current_app.extensions.setdefault("patti_versioni", _VersionCache(current_app.config["PATTI_CACHE_SIZE"]))
 
 
-def _key(head: Head) -> tuple:
-    return head.id, head.versione, head.updated_at
-
-
 # Reading ----------------------------------------------------------------------------------------------------------
 
 
 def _head(application_id: int, user: User | None) -> Head:
-    query = select(*_HEAD).where(Application.id == application_id)
-    if user is not None:
-        query = query.where(Application.owner_id == user.id)
-    row = db.session.execute(query).one_or_none() if _is_db_id(application_id) else None
+    if not _is_db_id(application_id):
+        raise NotFound(application_id)
+    query, values = (_HEAD_OF, {"id": application_id}) if user is None else (
+        _HEAD_OF_OWNER, {"id": application_id, "owner": user.id})
+    # Plain columns through the session's connection: no ORM objects to build on the hottest path of every page.
+    row = db.session.connection().execute(query, values).one_or_none()
     if row is None:
         raise NotFound(application_id)
     return Head(*row)
@@ -228,11 +239,11 @@ def get_head(application_id: int, user: User | None) -> Head:
 def load(application_id: int, user: User | None) -> State:
     """The current version of an application and what the rules say of it (one SELECT when already analysed)."""
     head = _head(application_id, user)
-    analysis = _cache().get(_key(head))
+    analysis = _cache().get(head)
     if analysis is None:
-        stored = db.session.scalar(select(Application.documento).where(Application.id == head.id))
+        stored = db.session.connection().execute(_DOCUMENT_OF, {"id": head.id}).scalar_one()
         analysis = analyse(doc.Domanda.model_validate(stored))
-        _cache().put(_key(head), analysis)
+        _cache().put(head, analysis)
     return State(head, analysis)
 
 
@@ -290,14 +301,13 @@ def summary_of(analysis: Analysis) -> dict[str, object]:
     }
 
 
-def _stored(domanda: doc.Domanda) -> dict:
-    """The document as stored, after checking that the portal's own reader takes it back (same limits)."""
+def _stored(domanda: doc.Domanda) -> tuple[dict, doc.Domanda]:
+    """The document as stored, and as the portal's own reader takes it back (same limits: Refused if it would not)."""
     data = domanda.model_dump(mode="json")
     try:
-        doc.Domanda.model_validate(data)
+        return data, doc.Domanda.model_validate(data)
     except ValidationError as exc:
         raise Refused([doc.explain(e) for e in exc.errors(include_url=False)]) from None
-    return data
 
 
 class Draft:
@@ -306,6 +316,43 @@ class Draft:
     def __init__(self, application_id: int, versione: int, stored: dict):
         self.application_id, self.versione, self._stored = application_id, versione, stored
         self.domanda = doc.Domanda.model_validate(stored)
+        # Where the change is (JSON Pointer parts), so that its patch compares that part, not the whole document.
+        self._replaced: list[tuple] = []
+        self._appended: list[str] = []
+        self._removed: list[tuple[str, int]] = []
+
+    def replaced(self, *pointer: str | int) -> None:
+        """Say that the change replaced the part at `pointer` (e.g. "capofila", or "partner", 3)."""
+        self._replaced.append(pointer)
+
+    def append(self, name: str, item: BaseModel) -> None:
+        getattr(self.domanda, name).append(item)
+        self._appended.append(name)
+
+    def remove(self, name: str, index: int) -> None:
+        del getattr(self.domanda, name)[index]
+        self._removed.append((name, index))
+
+    def patches(self, after: dict) -> tuple[list[dict], list[dict]]:
+        """The change as an RFC 6902 patch from the stored version to `after`, and its reverse."""
+        if not (self._replaced or self._appended or self._removed):
+            return jsonpatch.make_patch(self._stored, after).patch, jsonpatch.make_patch(after, self._stored).patch
+        forward: list[dict] = []
+        reverse: list[dict] = []
+        for pointer in self._replaced:
+            old, new, path = _at(self._stored, pointer), _at(after, pointer), _pointer(pointer)
+            forward += _prefixed(jsonpatch.make_patch(old, new).patch, path) if isinstance(old, dict) else (
+                [{"op": "replace", "path": path, "value": new}] if old != new else [])
+            reverse += _prefixed(jsonpatch.make_patch(new, old).patch, path) if isinstance(old, dict) else (
+                [{"op": "replace", "path": path, "value": old}] if old != new else [])
+        for name, index in self._removed:
+            forward.append({"op": "remove", "path": _pointer((name, index))})
+            reverse.insert(0, {"op": "add", "path": _pointer((name, index)), "value": self._stored[name][index]})
+        for name in self._appended:
+            index = len(after[name]) - 1
+            forward.append({"op": "add", "path": _pointer((name, index)), "value": after[name][index]})
+            reverse.insert(0, {"op": "remove", "path": _pointer((name, index))})
+        return forward, reverse
 
     def at(self, versione: int | None) -> doc.Domanda | None:
         """The document as it was at `versione` (rebuilt from the reverse patches), or None if there is none."""
@@ -330,6 +377,22 @@ class Draft:
             .where(Revision.application_id == self.application_id, Revision.versione == self.versione)
         ).one_or_none()
         return (row[0], row[1] or "") if row else (None, "")
+
+
+def _at(data, pointer: tuple):
+    for part in pointer:
+        data = data[part]
+    return data
+
+
+def _pointer(parts: tuple) -> str:
+    return "".join(f"/{part}" for part in parts)
+
+
+def _prefixed(operations: list[dict], prefix: str) -> list[dict]:
+    """Operations of a patch made on a part, as operations on the whole document."""
+    return [{**op, "path": prefix + op["path"], **({"from": prefix + op["from"]} if "from" in op else {})}
+            for op in operations]
 
 
 def _flat(value: object, prefix: str = "") -> dict[str, object]:
@@ -373,14 +436,14 @@ def _save(application_id: int, user: User | None, *, sezione: str, azione: str,
         if form_token and db.session.scalar(select(exists().where(
                 Revision.application_id == head.id, Revision.form_token == form_token))):
             raise DuplicateSubmission(form_token)
-        stored = db.session.scalar(select(Application.documento).where(Application.id == head.id))
+        stored = db.session.connection().execute(_DOCUMENT_OF, {"id": head.id}).scalar_one()
         draft = Draft(head.id, head.versione, stored)
         result = change(draft)
-        after = _stored(draft.domanda)
+        after, read_back = _stored(draft.domanda)
         if after == stored:
             db.session.rollback()
             return load(application_id, user), result
-        analysis = analyse(doc.Domanda.model_validate(after))
+        analysis = analyse(read_back)
         now = datetime.now(UTC).replace(tzinfo=None)
         try:
             written = db.session.execute(
@@ -394,8 +457,7 @@ def _save(application_id: int, user: User | None, *, sezione: str, azione: str,
                     application_id=head.id, versione=head.versione + 1, user_id=user.id if user else None,
                     created_at=now, sezione=sezione, azione=azione,
                     elemento=elemento(result) if callable(elemento) else elemento, form_token=form_token or None,
-                    patch=jsonpatch.make_patch(stored, after).patch,
-                    reverse=jsonpatch.make_patch(after, stored).patch,
+                    **dict(zip(("patch", "reverse"), draft.patches(after), strict=True)),
                 ))
                 db.session.commit()
         except (IntegrityError, OperationalError) as exc:
@@ -409,7 +471,7 @@ def _save(application_id: int, user: User | None, *, sezione: str, azione: str,
             continue
         saved = Head(**{**head.__dict__, "versione": head.versione + 1, "updated_at": now,
                         **summary_of(analysis)})
-        _cache().put(_key(saved), analysis)
+        _cache().put(saved, analysis)
         log.info("application %s saved as version %s (%s %s)", head.id, saved.versione, sezione, azione)
         return State(saved, analysis), result
     raise Busy(application_id)
@@ -417,9 +479,8 @@ def _save(application_id: int, user: User | None, *, sezione: str, azione: str,
 
 def _insert(domanda: doc.Domanda, owner: User | None, azione: str, form_token: str | None = None) -> Head:
     """Store a new application (version 1) from a document, with its first revision; commits."""
-    domanda = prepare_for_portal(domanda)
+    data, domanda = _stored(prepare_for_portal(domanda))
     analysis = analyse(domanda)
-    data = _stored(domanda)
     now = datetime.now(UTC).replace(tzinfo=None)
     application = Application(owner_id=owner.id if owner else None, edizione=current_edition().chiave,
                               versione=1, documento=data, created_at=now, updated_at=now, **summary_of(analysis))
@@ -430,7 +491,7 @@ def _insert(domanda: doc.Domanda, owner: User | None, azione: str, form_token: s
                             patch=jsonpatch.make_patch({}, data).patch, reverse=jsonpatch.make_patch(data, {}).patch))
     db.session.commit()
     head = _head(application.id, None)
-    _cache().put(_key(head), analysis)
+    _cache().put(head, analysis)
     log.info("application %s %s (%s partners)", head.id, azione, head.n_partner)
     return head
 
@@ -521,6 +582,8 @@ def update_capofila(application_id: int, user: User, base_version: int | None, t
         _check_unchanged(draft, base_version, read, _TitleAndLead(titolo=titolo, capofila=capofila))
         _refuse_member_twice(draft.domanda, capofila, None, "capofila.codice_fiscale")
         draft.domanda.titolo, draft.domanda.capofila = titolo, capofila
+        draft.replaced("titolo")
+        draft.replaced("capofila")
 
     return _save(application_id, user, sezione="capofila", azione="modifica", change=change)[0]
 
@@ -539,6 +602,7 @@ def update_territory(application_id: int, user: User, base_version: int | None,
     def change(draft: Draft) -> None:
         _check_unchanged(draft, base_version, lambda d: d.territorio, territorio)
         draft.domanda.territorio = territorio
+        draft.replaced("territorio")
 
     return _save(application_id, user, sezione="territorio", azione="modifica", change=change)[0]
 
@@ -594,7 +658,7 @@ def add_item(application_id: int, user: User | None, sezione: str, item: BaseMod
         if sezione in _CHECKS:
             _CHECKS[sezione](draft.domanda, new)
         new.id = next_need_code(draft.domanda) if name == "fabbisogni" else _new_id(items)
-        items.append(new)
+        draft.append(name, new)
         return new
 
     return _save(application_id, user, sezione=sezione, azione="aggiunta", change=change,
@@ -615,7 +679,9 @@ def update_item(application_id: int, user: User | None, sezione: str, item_id: s
         _check_unchanged(draft, base_version, lambda d: _find(getattr(d, name), item_id), new)
         if sezione in _CHECKS:
             _CHECKS[sezione](draft.domanda, new)
-        items[items.index(current)] = new
+        index = items.index(current)
+        items[index] = new
+        draft.replaced(name, index)
 
     return _save(application_id, user, sezione=sezione, azione="modifica", change=change, elemento=item_id)[0]
 
@@ -626,7 +692,10 @@ def remove_item(application_id: int, user: User | None, sezione: str, item_id: s
     name = LISTS[sezione]
 
     def change(draft: Draft) -> None:
-        setattr(draft.domanda, name, [i for i in getattr(draft.domanda, name) if i.id != item_id])
+        for index, item in enumerate(getattr(draft.domanda, name)):
+            if item.id == item_id:
+                draft.remove(name, index)
+                return
 
     return _save(application_id, user, sezione=sezione, azione="rimozione", change=change, elemento=item_id)[0]
 

@@ -23,6 +23,11 @@ def shown_value(value: object) -> str:
 
 
 def register_template_helpers(app: Flask) -> None:
+    # Templates translate through the one Italian catalogue, loaded once (i18n.translations), like the rules and the
+    # documents: Flask-Babel's own callables look the catalogue up again on every string of every page.
+    catalogue = i18n.translations()
+    app.jinja_env.install_gettext_callables(gettext=catalogue.gettext, ngettext=catalogue.ngettext, newstyle=True,
+                                            pgettext=catalogue.pgettext, npgettext=catalogue.npgettext)
     app.add_template_filter(i18n.format_date, "data")
     app.add_template_filter(i18n.format_datetime, "data_ora")
     app.add_template_filter(i18n.format_number, "numero")

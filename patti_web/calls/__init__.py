@@ -10,7 +10,7 @@ from __future__ import annotations
 import tomllib
 from dataclasses import dataclass, replace
 from datetime import date
-from functools import cache
+from functools import cache, cached_property
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -78,25 +78,25 @@ class Edizione:
     def zona(self) -> ZoneInfo:
         return ZoneInfo(self.fuso_orario)
 
-    @property
+    @cached_property
     def tipi_capofila(self) -> dict[str, TipoCapofila]:
         return {t.chiave: t for t in self.capofila}
 
-    @property
+    @cached_property
     def categorie(self) -> dict[str, Voce]:
         """Every partner category of the call, mandatory first, in the order of the call."""
         return {c.chiave: c for c in (*self.categorie_obbligatorie, *self.categorie_ulteriori)}
 
-    @property
+    @cached_property
     def categorie_partner(self) -> dict[str, Voce]:
         """Every category a partner may have: the call's, then those counted for no rule."""
         return {**self.categorie, **{c.chiave: c for c in self.categorie_altre}}
 
-    @property
+    @cached_property
     def ambiti_per_chiave(self) -> dict[str, Ambito]:
         return {a.chiave: a for a in self.ambiti}
 
-    @property
+    @cached_property
     def nomi_province(self) -> dict[str, str]:
         return {p.chiave: p.etichetta for p in self.province}
 
