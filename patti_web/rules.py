@@ -108,9 +108,13 @@ CONDITIONAL_LABELS = {
 }
 
 
+# Fields the call always asks for whose absence has a code of its own (not CAMPO_OBBLIGATORIO).
+REQUIRED_WITH_OWN_CODE = {"capofila.tipologia": CAPOFILA_TIPOLOGIA}
+
+
 def is_required(path: str) -> bool:
     """Does the call always ask for the field at this generic path (e.g. `partner.sede.comune`)?"""
-    return path in FIELD_LABELS
+    return path in FIELD_LABELS or path in REQUIRED_WITH_OWN_CODE
 
 
 @dataclass(frozen=True)

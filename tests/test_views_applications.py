@@ -11,7 +11,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from flask_login import FlaskLoginClient
-from helpers import document_of
+from helpers import DATA, document_of
 from sqlalchemy import func, select
 
 from patti_web import services
@@ -275,8 +275,8 @@ def test_a_stale_lead_partner_form_is_refused_showing_their_value_and_yours(clie
     assert response.status_code == 409
     html = unescape(response.get_data(as_text=True))
     assert _("Someone else changed this meanwhile") in html
-    assert re.search(r"<th scope=\"row\">[^<]+</th><td>nuova@pec.it</td><td>protocollo@bs.legalmail.camcom.it</td>",
-                     html)
+    assert re.search(r'<th scope="row">[^<]+</th><td data-label="[^"]+">nuova@pec.it</td>'
+                     r'<td data-label="[^"]+">protocollo@bs.legalmail.camcom.it</td>', html)
     assert 'value="030 999"' in html  # the typing is kept
     assert 'name="versione" type="hidden" value="2"' in html
     assert document_of(stored.id).capofila.pec == "nuova@pec.it"
@@ -518,3 +518,25 @@ def test_every_change_is_a_revision_of_the_user(client, stored, user):
         2, "partenariato", "aggiunta", user.id)
     assert revision.elemento == document_of(stored.id).partner[-1].id
     assert revision.patch[0]["op"] == "add" and revision.patch[0]["path"] == "/partner/6"
+
+
+def test_labels_say_optional_only_where_the_call_does_not_ask(client, stored):
+    html = client.get(f"/domande/{stored.id}/capofila").get_data(as_text=True)
+    optional = set(re.findall(r'<label for="(\w+)">[^<]*<span class="optional">', html))
+    optional |= set(re.findall(r'<fieldset id="(\w+)"[^>]*>\s*<legend>[^<]*<span class="optional">', html))
+    assert optional == {"referente_telefono", "rappresentanza_ateco"}
+    html = client.get(f"/domande/{stored.id}/partenariato").get_data(as_text=True)
+    optional = set(re.findall(r'<label for="(\w+)">[^<]*<span class="optional">', html))
+    optional |= set(re.findall(r'<fieldset id="(\w+)"[^>]*>\s*<legend>[^<]*<span class="optional">', html))
+    assert {"denominazione", "categoria", "codice_fiscale", "sede_comune", "sede_provincia"}.isdisjoint(optional)
+    assert {"rea", "ccnl", "rete", "pec", "sede_cap", "legale_rappresentante_nome"} <= optional
+
+
+def test_a_v1_file_is_imported_and_said_to_be_upgraded(client, user):
+    v1 = (DATA / "v1" / "valida.json").read_bytes()
+    response = client.post("/domande/importa", data={"documento": (io.BytesIO(v1), "vecchia.json")},
+                           content_type="multipart/form-data", follow_redirects=True)
+    assert response.status_code == 200
+    assert "patti-web/domanda@1" in unescape(response.get_data(as_text=True))
+    head = services.list_applications(user)[0]
+    assert json.loads(client.get(f"/domande/{head.id}/domanda.json").data)["format"] == "patti-web/domanda@2"

@@ -413,7 +413,7 @@ class PartnerForm(VersionMixin, OneTimeTokenMixin, SectionForm):
 
     denominazione = text(_l("Name of the partner"))
     categoria = ChoiceField(_l("Category"), [Choice()])
-    rete = YesNoField(_l("Is it a network?"))
+    rete = YesNoField(_l("Is it a network (or an association of its members)?"))
     codice_fiscale = tax_code(_l("Codice fiscale or partita IVA"))
     rea = StringField(_l("REA number (businesses)"), [REA], filters=[_rea])
     ccnl = text(_l("CCNL signed (trade unions)"))

@@ -184,6 +184,9 @@ def import_document():
         else:
             head = services.import_application(domanda, current_user)
             flash(_("Application imported."), "success")
+            if domanda.is_v1:
+                flash(_("The file was in the older format (patti-web/domanda@1): the application now asks also for "
+                        "what the current format added, such as the partners' legal representatives."), "info")
             return redirect(url_for("applications.tasks", application_id=head.id), 303)
     return render("applications/import.html", form=form, status=422 if form.errors else 200)
 
