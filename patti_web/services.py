@@ -153,9 +153,6 @@ class State:
     head: Head
     analysis: Analysis
 
-    def __getattr__(self, name: str):
-        return getattr(self.analysis, name)
-
     @property
     def id(self) -> int:
         return self.head.id
@@ -163,6 +160,26 @@ class State:
     @property
     def versione(self) -> int:
         return self.head.versione
+
+    @property
+    def domanda(self) -> doc.Domanda:
+        return self.analysis.domanda
+
+    @property
+    def findings(self) -> list[Finding]:
+        return self.analysis.findings
+
+    @property
+    def errors(self) -> list[Finding]:
+        return self.analysis.errors
+
+    @property
+    def checklist(self) -> list[ChecklistItem]:
+        return self.analysis.checklist
+
+    @property
+    def statuses(self) -> dict[str, str]:
+        return self.analysis.statuses
 
 
 def current_edition() -> Edizione:
@@ -335,7 +352,7 @@ class Draft:
 
     def patches(self, after: dict) -> tuple[list[dict], list[dict]]:
         """The change as an RFC 6902 patch from the stored version to `after`, and its reverse."""
-        if not (self._replaced or self._appended or self._removed):
+        if not (self._replaced or self._appended or self._removed):  # a change that did not say where it is
             return jsonpatch.make_patch(self._stored, after).patch, jsonpatch.make_patch(after, self._stored).patch
         forward: list[dict] = []
         reverse: list[dict] = []
@@ -367,7 +384,7 @@ class Draft:
             .order_by(Revision.versione.desc())
         )
         for reverse in reverses:
-            data = jsonpatch.apply_patch(data, reverse)
+            data = jsonpatch.apply_patch(data, reverse, in_place=True)
         return doc.Domanda.model_validate(data)
 
     def last_change(self) -> tuple[datetime | None, str]:
@@ -477,7 +494,7 @@ def _save(application_id: int, user: User | None, *, sezione: str, azione: str,
     raise Busy(application_id)
 
 
-def _insert(domanda: doc.Domanda, owner: User | None, azione: str, form_token: str | None = None) -> Head:
+def _insert(domanda: doc.Domanda, owner: User | None, azione: str) -> Head:
     """Store a new application (version 1) from a document, with its first revision; commits."""
     data, domanda = _stored(prepare_for_portal(domanda))
     analysis = analyse(domanda)
@@ -487,7 +504,7 @@ def _insert(domanda: doc.Domanda, owner: User | None, azione: str, form_token: s
     db.session.add(application)
     db.session.flush()
     db.session.add(Revision(application_id=application.id, versione=1, user_id=owner.id if owner else None,
-                            created_at=now, sezione="documento", azione=azione, form_token=form_token,
+                            created_at=now, sezione="documento", azione=azione,
                             patch=jsonpatch.make_patch({}, data).patch, reverse=jsonpatch.make_patch(data, {}).patch))
     db.session.commit()
     head = _head(application.id, None)

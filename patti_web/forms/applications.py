@@ -210,13 +210,12 @@ class SectionForm(FlaskForm):
         try:
             return self.model.model_validate(data)
         except ValidationError as exc:
-            raise Invalid([(self.field_for(doc.explain(e)[0]), doc.explain(e)[1])
-                           for e in exc.errors(include_url=False)]) from None
+            explained = [doc.explain(e) for e in exc.errors(include_url=False)]
+            raise Invalid([(self.field_for(path), message) for path, message in explained]) from None
 
     def field_for(self, path: str) -> str:
         """The form field of a document path (`partner[3].sede.cap` or `sede.cap` -> `sede_cap`), or ""."""
-        path = re.sub(r"^" + re.escape(self.section) + r"(\[\d+\])?\.?", "", path) if path.startswith(
-            self.section) else path
+        path = re.sub(rf"^{re.escape(self.section)}(\[\d+\])?\.?", "", path)
         name = re.sub(r"\[\d+\]", "", path).replace(".", "_")
         return name if name in self._fields else ""
 

@@ -95,18 +95,17 @@ def _saved(application_id: int, endpoint: str = "applications.tasks", message: s
     return redirect(url_for(endpoint, application_id=application_id, **values), 303)
 
 
-def _status(form, conflict) -> int:
-    return 409 if conflict is not None else (422 if form.errors else 200)
+def _status(form, conflict=None, gone: bool = False) -> int:
+    """409 when the application changed under the form, 422 when the form has errors, else 200."""
+    return 409 if conflict is not None or gone else (422 if form.errors else 200)
 
 
-def _save_form(form, save) -> services.Conflict | None:
-    """Run `save()`; put what it refuses next to the form's fields. Return the conflict, if any.
-
-    After a conflict the form carries the current version: saving it again replaces their values with yours, on
-    purpose.
-    """
+def _save_form(form, save):
+    """Run `save()` and return (what it returned, None); what it refuses goes next to the form's fields (result
+    None). A conflict is returned as (None, conflict): the form then carries the current version, so that saving it
+    again replaces their values with yours, on purpose."""
     try:
-        save()
+        return save(), None
     except (Invalid, services.Refused) as exc:
         form.add_errors(exc.errors)
     except services.Conflict as conflict:
@@ -114,11 +113,11 @@ def _save_form(form, save) -> services.Conflict | None:
                                          "check it, then save again to keep yours.", value=shown_value(change.theirs)))
                          for change in conflict.changes])
         form.versione.data = str(conflict.versione)
-        return conflict
+        return None, conflict
     except services.Busy:
         form.form_errors.append(_("Many changes are being saved on this application right now: nothing was saved. "
                                   "Save again in a moment."))
-    return None
+    return None, None
 
 
 # Le mie domande --------------------------------------------------------------------------------------------------
@@ -237,7 +236,7 @@ def capofila(application_id: int):
     form.set_choices(services.current_edition())
     conflict = None
     if request.method == "POST" and form.validate():
-        conflict = _save_form(form, lambda: services.update_capofila(
+        _saved_state, conflict = _save_form(form, lambda: services.update_capofila(
             application_id, current_user, form.base_version(), form.titolo.data or "", form.to_model()))
         if not form.errors and conflict is None:
             return _saved(application_id)
@@ -286,16 +285,12 @@ def partnership(application_id: int):
                 "write at least the partner's name; the rest can be added later.")))
         else:
             try:
-                state, partner = services.add_item(application_id, current_user, "partenariato", form.to_model(),
-                                                   form.form_token.data)
+                added, _conflict = _save_form(form, lambda: services.add_item(
+                    application_id, current_user, "partenariato", form.to_model(), form.form_token.data))
             except services.DuplicateSubmission:
                 return _already_added(application_id)
-            except (Invalid, services.Refused) as exc:
-                form.add_errors(exc.errors)
-            except services.Busy:
-                form.form_errors.append(_("Many changes are being saved on this application right now: the partner "
-                                          "was not added. Add it again in a moment."))
-            else:
+            if added is not None:
+                state, partner = added
                 flash(_("%(name)s added to the partnership.", name=partner.denominazione or _("The partner")),
                       "success")
                 if not is_partial_request():
@@ -316,7 +311,7 @@ def partner_edit(application_id: int, partner_id: str):
     conflict, gone = None, False
     if request.method == "POST" and form.validate():
         try:
-            conflict = _save_form(form, lambda: services.update_item(
+            _saved_state, conflict = _save_form(form, lambda: services.update_item(
                 application_id, current_user, "partenariato", partner_id, form.base_version(), form.to_model()))
         except services.ItemGone:
             gone = True
@@ -324,9 +319,8 @@ def partner_edit(application_id: int, partner_id: str):
         if not form.errors and conflict is None and not gone:
             name = form.denominazione.data or _("The partner")
             return _saved(application_id, "applications.partnership", _("%(name)s updated.", name=name))
-    status = 409 if gone else _status(form, conflict)
     return render("applications/partner_edit.html", form=form, partner_id=partner_id, conflict=conflict, gone=gone,
-                  status=status, **_context(state))
+                  status=_status(form, conflict, gone), **_context(state))
 
 
 # What a removal is called on its confirmation page, and where it goes back to, for each list.
@@ -372,7 +366,7 @@ def territory(application_id: int):
         except Invalid as exc:
             form.add_errors(exc.errors)
         if saving and not form.errors:
-            conflict = _save_form(form, lambda: services.update_territory(
+            _saved_state, conflict = _save_form(form, lambda: services.update_territory(
                 application_id, current_user, form.base_version(), shown))
             if not form.errors and conflict is None:
                 return _saved(application_id)
@@ -426,11 +420,11 @@ def _save_item(application_id: int, form, sezione: str, item_id: str | None, emp
         return None, None, False
     try:
         if item_id is None:
-            conflict = _save_form(form, lambda: services.add_item(application_id, current_user, sezione,
-                                                                  form.to_model(), form.form_token.data))
+            _saved_state, conflict = _save_form(form, lambda: services.add_item(
+                application_id, current_user, sezione, form.to_model(), form.form_token.data))
         else:
-            conflict = _save_form(form, lambda: services.update_item(application_id, current_user, sezione, item_id,
-                                                                     form.base_version(), form.to_model()))
+            _saved_state, conflict = _save_form(form, lambda: services.update_item(
+                application_id, current_user, sezione, item_id, form.base_version(), form.to_model()))
     except services.DuplicateSubmission:
         return redirect(url_for(endpoint, application_id=application_id), 303), None, False
     except services.ItemGone:
@@ -465,7 +459,7 @@ def sector_edit(application_id: int, sector_id: str | None):
               if ATECO_RE.match(code)]
     return render("applications/sector_form.html", form=form, sector_id=sector_id, matches=matches, chosen=chosen,
                   searched=action == "cerca", conflict=conflict, gone=gone,
-                  status=409 if gone else _status(form, conflict), **_context(state))
+                  status=_status(form, conflict, gone), **_context(state))
 
 
 # Fabbisogni -------------------------------------------------------------------------------------------------------
@@ -496,7 +490,7 @@ def need_edit(application_id: int, need_id: str | None):
         if response is not None:
             return response
     return render("applications/need_form.html", form=form, need_id=need_id, conflict=conflict, gone=gone,
-                  status=409 if gone else _status(form, conflict), **_context(state))
+                  status=_status(form, conflict, gone), **_context(state))
 
 
 # Interventi -------------------------------------------------------------------------------------------------------
@@ -521,5 +515,5 @@ def intervention_edit(application_id: int, intervention_id: str | None):
         if response is not None:
             return response
     return render("applications/intervention_form.html", form=form, intervention_id=intervention_id,
-                  conflict=conflict, gone=gone, status=409 if gone else _status(form, conflict), **_context(state))
+                  conflict=conflict, gone=gone, status=_status(form, conflict, gone), **_context(state))
 
