@@ -12,15 +12,14 @@ from zoneinfo import ZoneInfo
 import click
 from flask import Flask
 from flask.cli import AppGroup
-from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
+from patti_web.accounts import get_user_by_email
 from patti_web.documents import build_manifestazione_docx, pdf
 from patti_web.domanda import MAX_DOCUMENT_BYTES, DocumentError, Domanda, read_document, write_document
 from patti_web.extensions import db
 from patti_web.i18n import TIMEZONE, TRANSLATIONS_DIR
 from patti_web.i18n import gettext as _
-from patti_web.models import User
 from patti_web.rules import check_application, has_errors
 from patti_web.services import NotFound, current_edition, import_application, load
 
@@ -80,7 +79,7 @@ def import_command(file: str, email: str | None) -> None:
     try:
         owner = None
         if email:
-            owner = db.session.scalar(select(User).where(User.email == email.strip().lower()))
+            owner = get_user_by_email(email)
             if owner is None:
                 _fail(_("there is no user with the email %(email)s.", email=email))
         head = import_application(domanda, owner)
