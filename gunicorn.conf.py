@@ -10,6 +10,8 @@ wsgi_app = "wsgi:app"
 bind = os.environ.get("BIND", "127.0.0.1:8000")
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
 accesslog = os.environ.get("ACCESS_LOG") or None
+# A request may wait for LibreOffice: the PDF/A letters of 200 partners take about 20 s (docs/benchmarks.md).
+timeout = int(os.environ.get("GUNICORN_TIMEOUT", "120"))
 
 
 def post_worker_init(worker):

@@ -11,6 +11,7 @@ field back, so a document round-trips.
 from __future__ import annotations
 
 import json
+import re
 import typing
 from functools import cache
 from typing import Annotated, Literal
@@ -28,10 +29,32 @@ YEAR_MIN, YEAR_MAX = 1900, 2100
 # A JSON number longer than this is not a year: refuse it before Python builds a huge integer.
 _MAX_INT_DIGITS = 20
 
-# Characters no text of the document may hold: C0 controls except tab, newline and carriage return, DEL and the two
-# non-characters. (A lone surrogate cannot reach a text either: pydantic refuses it as not Unicode.)
+# Characters no text of the document may hold (a lone surrogate cannot reach a text either: pydantic refuses it):
+# - C0 controls except tab, newline and carriage return, DEL and the two non-characters: invisible, and XML (so
+#   Word) cannot hold most of them;
+# - the bidirectional overrides and isolates: they make a signed act show reversed text (a spoofing risk);
+# - emoji and other pictographs: the documents' fonts have no glyph for them, they would print as empty boxes.
 CONTROL_CHARACTERS = "\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff"
-_NO_CONTROL = f"^[^{CONTROL_CHARACTERS}]*$"
+BIDI_CONTROLS = "\u202a-\u202e\u2066-\u2069"
+PICTOGRAPHS = "\U0001f000-\U0001faff"
+_NO_CONTROL = f"^[^{CONTROL_CHARACTERS}{BIDI_CONTROLS}{PICTOGRAPHS}]*$"
+_FORBIDDEN = (
+    (re.compile(f"[{CONTROL_CHARACTERS}]"), N_("the text contains control characters that are not allowed.")),
+    (re.compile(f"[{BIDI_CONTROLS}]"),
+     N_("the text contains an invisible character that reverses the direction of the text (%(code)s): remove it.")),
+    (re.compile(f"[{PICTOGRAPHS}]"),
+     N_("the text contains an emoji (%(char)s), which the documents cannot print: remove it.")),
+)
+
+
+def character_problem(text: str) -> str | None:
+    """What is wrong with a text the documents cannot hold (see above), in Italian; None when nothing is."""
+    for pattern, message in _FORBIDDEN:
+        found = pattern.search(text)
+        if found is not None:
+            char = found.group()
+            return _(message, code=f"U+{ord(char):04X}", char=char)
+    return None
 _ID = r"^[A-Za-z0-9_-]*$"
 
 
@@ -289,7 +312,7 @@ def explain(error: dict) -> tuple[str, str]:
     if kind == "string_pattern_mismatch":
         if ctx.get("pattern") == _ID:
             return path, _("an identifier may hold only letters, digits, \u201c-\u201d and \u201c_\u201d.")
-        return path, _("the text contains control characters that are not allowed.")
+        return path, character_problem(value) or _("the text contains characters that are not allowed.")
     if kind == "string_unicode":
         return path, _("the text contains a character that is not valid Unicode.")
     if kind == "string_type":

@@ -46,6 +46,7 @@ ATECO_SCONOSCIUTO = "ATECO_SCONOSCIUTO"
 # Added with patti-web/domanda@2 (never reported for a @1 document, which could not say these things).
 RAPPRESENTANZA_NON_COERENTE = "RAPPRESENTANZA_NON_COERENTE"
 RETE_ATTESA = "RETE_ATTESA"
+LEGALE_RAPPRESENTANTE_MANCANTE = "LEGALE_RAPPRESENTANTE_MANCANTE"
 
 SEVERITY = {
     CAMPO_OBBLIGATORIO: ERROR,
@@ -64,6 +65,7 @@ SEVERITY = {
     ATECO_SCONOSCIUTO: WARNING,
     RAPPRESENTANZA_NON_COERENTE: WARNING,
     RETE_ATTESA: WARNING,
+    LEGALE_RAPPRESENTANTE_MANCANTE: WARNING,
 }
 
 # Required fields, by path without list indices, with the label the message names.
@@ -341,6 +343,14 @@ def check_partnership(domanda: Domanda, edizione: Edizione) -> Iterator[Finding]
         elif categorie.get(categoria) is not None and categorie[categoria].rete and partner.rete is False:
             yield _network_expected(path, partner.denominazione.strip() or _("Partner %(n)s", n=i + 1),
                                     categorie[categoria])
+        if not domanda.is_v1 and _blank(partner.legale_rappresentante.nome + partner.legale_rappresentante.cognome):
+            yield _finding(
+                LEGALE_RAPPRESENTANTE_MANCANTE,
+                f"{path}.legale_rappresentante",
+                _("The letter of adhesion of %(name)s will have blank lines instead of its legal representative: "
+                  "give their name to print it filled in.",
+                  name=partner.denominazione.strip() or _("partner %(n)s", n=i + 1)),
+            )
         yield from _tax_code(f"{path}.codice_fiscale", partner.codice_fiscale)
         cf = normalize_tax_code(partner.codice_fiscale)
         if cf in seen:

@@ -38,7 +38,13 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 
 from patti_web import domanda as doc
 from patti_web.calls import Edizione
-from patti_web.documents import build_manifestazione_docx, docx_filename
+from patti_web.documents import (
+    adesione_filename,
+    build_adesione_docx,
+    build_adesioni,
+    build_manifestazione_docx,
+    docx_filename,
+)
 from patti_web.extensions import db
 from patti_web.i18n import TIMEZONE
 from patti_web.i18n import gettext as _
@@ -282,6 +288,21 @@ def build_docx(state: State) -> tuple[bytes, str]:
     """The manifestazione di interesse of a stored application, and its download file name."""
     day = document_date(state.head)
     return build_manifestazione_docx(state.domanda, current_edition(), day), docx_filename(state.domanda, day)
+
+
+def build_letter(state: State, partner_id: str) -> tuple[bytes, str]:
+    """One partner's letter of adhesion, and its file name; NotFound for an unknown partner."""
+    partner = get_item(state, "partenariato", partner_id)
+    day = document_date(state.head)
+    return (build_adesione_docx(state.domanda, current_edition(), day, partner, state.findings),
+            adesione_filename(partner, day))
+
+
+def build_letters(state: State) -> tuple[list[tuple[str, bytes]], str]:
+    """Every partner's letter of adhesion as (file name, DOCX), and the name of the zip that holds them."""
+    day = document_date(state.head)
+    name = docx_filename(state.domanda, day).replace("manifestazione-interesse-", "adesioni-", 1)
+    return build_adesioni(state.domanda, current_edition(), day, state.findings), name.removesuffix(".docx") + ".zip"
 
 
 def export_text(state: State) -> tuple[str, str]:

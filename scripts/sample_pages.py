@@ -1,12 +1,13 @@
-"""Render the made-up application with N partners to DOCX, PDF/A and PNG pages (for docs/img/).
+"""Render the made-up application to PDF/A and PNG pages, for docs/img/ (looked at before each change of the
+templates): page 1 and the last page of a valid act and of a draft, and one letter of adhesion.
 
-    .venv/bin/python scripts/sample_pages.py --partners 60 --out docs/img/manifestazione-60
-    -> docs/img/manifestazione-60-1.png, -2.png (pdftoppm -png -r 60 -f 1 -l 2)
+    .venv/bin/python scripts/sample_pages.py [--partners 60] [--out docs/img] [--dpi 60]
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import subprocess
 import sys
 import tempfile
@@ -16,28 +17,52 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from patti_web.calls import load_edition  # noqa: E402
-from patti_web.documents import build_manifestazione_docx  # noqa: E402
-from patti_web.documents.pdf import convert_docx_to_pdf  # noqa: E402
+from patti_web.documents import build_adesione_docx, build_manifestazione_docx  # noqa: E402
+from patti_web.documents.pdf import convert_many  # noqa: E402
 from patti_web.samples import sample_domanda  # noqa: E402
+
+DAY = date(2026, 11, 24)
+
+
+def pages(pdf: bytes, first: int, last: int | None, prefix: Path, dpi: int) -> list[Path]:
+    """PNG files of pages first..last (None: the last page) of `pdf`, named prefix-N.png."""
+    with tempfile.NamedTemporaryFile(suffix=".pdf") as fh:
+        fh.write(pdf)
+        fh.flush()
+        count = int(next(line.split()[-1] for line in subprocess.run(
+            ["pdfinfo", fh.name], capture_output=True, text=True, check=True).stdout.splitlines()
+            if line.startswith("Pages:")))
+        page = count if last is None else first
+        subprocess.run(["pdftoppm", "-png", "-r", str(dpi), "-f", str(page), "-l", str(page), "-singlefile",
+                        fh.name, str(prefix)], check=True)
+    return [prefix.with_suffix(".png")]
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--partners", type=int, default=60)
-    parser.add_argument("--out", required=True, help="prefix of the PNG files")
-    parser.add_argument("--draft", action="store_true", help="break two rules, to show the BOZZA mark")
+    parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parent.parent / "docs" / "img")
+    parser.add_argument("--dpi", type=int, default=60)
     args = parser.parse_args()
     edition = load_edition()
-    domanda = sample_domanda(edition, args.partners)
-    if args.draft:
-        domanda.fabbisogni[0].fonti = []
-        domanda.partner = [p for p in domanda.partner if p.categoria != "sindacati"]
-    pdf = convert_docx_to_pdf(build_manifestazione_docx(domanda, edition, date(2026, 11, 24)))
-    with tempfile.NamedTemporaryFile(suffix=".pdf") as fh:
-        fh.write(pdf)
-        fh.flush()
-        subprocess.run(["pdftoppm", "-png", "-r", "60", "-f", "1", "-l", "2", fh.name, args.out], check=True)
-    print("\n".join(str(p) for p in sorted(Path(args.out).parent.glob(Path(args.out).name + "-*.png"))))
+    valid = sample_domanda(edition, args.partners)
+    broken = valid.model_copy(deep=True)
+    broken.fabbisogni[0].fonti = []
+    broken.partner = [p for p in broken.partner if p.categoria != "sindacati"]
+    documents = {
+        "manifestazione": build_manifestazione_docx(valid, edition, DAY),
+        "manifestazione-bozza": build_manifestazione_docx(broken, edition, DAY),
+        "adesione": build_adesione_docx(valid, edition, DAY, valid.partner[2]),
+    }
+    pdfs = dict(zip(documents, convert_many(list(documents.values())), strict=True))
+    written = [*pages(pdfs["manifestazione"], 1, 1, args.out / "manifestazione-p1", args.dpi),
+               *pages(pdfs["manifestazione"], 0, None, args.out / "manifestazione-ultima", args.dpi),
+               *pages(pdfs["manifestazione-bozza"], 1, 1, args.out / "manifestazione-bozza-p1", args.dpi),
+               *pages(pdfs["manifestazione-bozza"], 0, None, args.out / "manifestazione-bozza-ultima", args.dpi),
+               *pages(pdfs["adesione"], 1, 1, args.out / "adesione-p1", args.dpi)]
+    for name, pdf in pdfs.items():
+        print(f"{name}.pdf sha256 {hashlib.sha256(pdf).hexdigest()}")
+    print("\n".join(str(path) for path in written))
 
 
 if __name__ == "__main__":

@@ -1,7 +1,10 @@
-"""The manifestazione di interesse, read back with python-docx: values, escaping, BOZZA, determinism, PDF/A."""
+"""The manifestazione di interesse and the letters of adhesion, read back: python-docx for the DOCX (wording, values,
+escaping, Italian, the draft's watermark and missing signature), pdftotext, pdfinfo and pikepdf for the PDF (PDF/A,
+language, XMP, fonts, the signature's page, the same bytes twice)."""
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import io
 import json
@@ -13,23 +16,37 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import docx
+import pikepdf
 import pytest
 from docxtpl import DocxTemplate
 
 from patti_web import documents
-from patti_web.documents import build_manifestazione_docx, docx_filename, manifestazione_context
+from patti_web.calls import load_edition
+from patti_web.documents import (
+    adesione_context,
+    adesione_filename,
+    build_adesione_docx,
+    build_adesioni,
+    build_manifestazione_docx,
+    docx_filename,
+    manifestazione_context,
+    zip_documents,
+)
 from patti_web.domanda import read_document
 from patti_web.rules import check_application
+from patti_web.samples import sample_domanda
 
 DATA = Path(__file__).parent / "data"
 DAY = date(2026, 11, 24)
 HAS_SOFFICE = shutil.which("soffice") is not None
+EDITION = load_edition()
+needs_libreoffice = pytest.mark.skipif(not HAS_SOFFICE, reason="LibreOffice (soffice) is not installed")
 
 
 def texts(data: bytes) -> dict[str, list[str]]:
     """Every paragraph of the document by place: body, table cells, header, footer."""
     document = docx.Document(io.BytesIO(data))
-    cells = [cell.text for table in document.tables for row in table.rows for cell in row.cells]
+    cells = [p.text for table in document.tables for row in table.rows for cell in row.cells for p in cell.paragraphs]
     section = document.sections[0]
     return {
         "body": [p.text for p in document.paragraphs],
@@ -43,14 +60,19 @@ def all_text(data: bytes) -> str:
     return "\n".join(line for lines in texts(data).values() for line in lines)
 
 
+def part(data: bytes, name: str) -> str:
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        return archive.read(name).decode()
+
+
 def build(doc: dict, day: date = DAY) -> bytes:
-    return build_manifestazione_docx(read_document(json.dumps(doc)), _edition(), day)
+    return build_manifestazione_docx(read_document(json.dumps(doc)), EDITION, day)
 
 
-def _edition():
-    from patti_web.calls import load_edition
-
-    return load_edition()
+def draft(doc: dict) -> dict:
+    doc["fabbisogni"][0]["fonti"] = []
+    doc["partner"][0]["categoria"] = "astronauti"
+    return doc
 
 
 def test_every_value_of_the_full_sample_is_in_the_document(valid_doc):
@@ -63,75 +85,140 @@ def test_every_value_of_the_full_sample_is_in_the_document(valid_doc):
         capofila["sede"]["indirizzo"], capofila["sede"]["cap"], capofila["legale_rappresentante"]["codice_fiscale"],
         capofila["referente"]["email"], capofila["referente"]["telefono"],
         "Camera di Commercio, Industria, Artigianato e Agricoltura",  # tipologia in words
-        "Roberto Sacc\u00e0",
+        "Roberto Sacc\u00e0", valid_doc["territorio"]["descrizione"],
     ):
         assert value in text, value
-    assert "Sede: Via Einaudi 23, 25121 Brescia (BS)" in body
-    # Territory in full, not only the sigla.
-    assert "Ambito: Provinciale (una sola provincia)" in body
+    assert "Sede legale: Via Einaudi 23, 25121 Brescia (BS)" in body
+    assert "Ambito: Provinciale" in body and "(una sola provincia)" not in body  # the form's help stays in the form
     assert "Province: Brescia" in body
-    # Sectors with the ISTAT descriptions of their ATECO codes.
     cells = texts(data)["cells"]
     assert "Lavori di meccanica generale" in cells
     assert "Fabbricazione di macchine utensili per la formatura dei metalli" in cells
-    # Needs with their sources, interventions with the needs they answer.
     need = valid_doc["fabbisogni"][0]
-    assert f"F1 \u2014 {need['titolo']}" in body
+    assert f"5.1. F1 \u2014 {need['titolo']}" in body
     assert need["descrizione"] in body and need["lacune_politiche_attive"] in body
     source = need["fonti"][0]
     assert f"{source['titolo']}, {source['autore']}, 2022, {source['url']}" in body
     intervention = valid_doc["interventi"][0]
-    assert intervention["titolo"] in body and intervention["descrizione"] in body
+    assert f"6.1. {intervention['titolo']}" in body and intervention["descrizione"] in body
     assert f"Destinatari: {intervention['destinatari']}" in body
     assert f"Fabbisogni a cui risponde: F1 \u2014 {need['titolo']}" in body
-    # Closing declarations: place, Italian date, the legal representative's signature line.
-    assert "Luogo e data: Brescia, 24 novembre 2026" in body
-    assert any(line.startswith("______") for line in texts(data)["body"])
-    assert "(firma digitale)" in body
+    assert f"4.1. {valid_doc['settori'][0]['descrizione']}" in body
 
 
-def test_each_member_is_in_the_partnership_table_once_grouped_mandatory_first(valid_doc):
+def test_the_act_has_the_wording_a_regional_office_expects(valid_doc):
+    data = build(valid_doc)
+    body = "\n".join(texts(data)["body"])
+    cells = "\n".join(texts(data)["cells"])
+    # Addressee (from the edition's data) and subject.
+    assert "Spett.le\n" + "\n".join(EDITION.destinatario) in body
+    assert re.search(r"^Oggetto: .*Manifestazione di interesse per la costituzione del Patto territoriale "
+                     r"«Patto per la meccanica bresciana».*D\.G\.R\. n\. XI/7231", body, re.M)
+    # The legal representative's declarations, with their legal basis and the warning on false statements.
+    assert "Il/La sottoscritto/a Roberto Sacc\u00e0, codice fiscale RSSMRA85T10A562S, in qualità di legale " \
+           "rappresentante di Camera di Commercio" in body
+    assert "articolo 76 del D.P.R. 28 dicembre 2000, n. 445" in body
+    assert "ai sensi degli articoli 46 e 47 del D.P.R. 28 dicembre 2000, n. 445" in body
+    for word in ("MANIFESTA", "DICHIARA", "SI IMPEGNA"):
+        assert word in texts(data)["body"]
+    # Commitments: the partnership, the second phase, the full project proposal, reporting changes.
+    assert "a costituire il Patto con i soggetti del partenariato" in body
+    assert "seconda fase dell'avviso presentando la proposta progettuale integrale" in body
+    assert "ogni variazione dei dati dichiarati" in body
+    assert "Regolamento (UE) 2016/679" in body
+    assert "6 lettere di adesione al Patto, una per ciascun partner" in body
+    assert "6. Prima proposta di interventi" in body and "Prime ipotesi" not in body
+    # Place and date beside the signature, with its legal basis.
+    assert "Luogo e data: Brescia, 24 novembre 2026" in cells
+    assert "Il legale rappresentante\nRoberto Sacc\u00e0" in cells
+    assert "ai sensi del D.Lgs. 7 marzo 2005, n. 82 (Codice dell'amministrazione digitale)" in cells
+    assert "BOZZA" not in all_text(data) and "PowerPlusWaterMarkObject" not in part(data, "word/header1.xml")
+
+
+def test_the_partnership_table_groups_members_and_puts_the_lead_where_it_counts(valid_doc):
     cells = texts(build(valid_doc))["cells"]
     for partner in valid_doc["partner"]:
         assert cells.count(partner["denominazione"]) == 1
-    assert cells.count(valid_doc["capofila"]["denominazione"]) == 1
-    headings = [c for c in dict.fromkeys(cells)
-                if c.startswith(("Categoria obbligatoria:", "Categoria ulteriore:", "Soggetto capofila"))]
-    assert headings[0] == "Soggetto capofila"
+        assert " ".join(partner["legale_rappresentante"][k] for k in ("nome", "cognome")) in cells
+    headings = [c for c in dict.fromkeys(cells) if c.startswith(("Categoria", "Capofila"))]
+    # A Chamber of Commerce counts for no category: a group of its own, first.
+    assert headings[0].startswith("Capofila, non conteggiato")
     assert [h.split(":")[0] for h in headings[1:]] == ["Categoria obbligatoria"] * 3 + ["Categoria ulteriore"] * 3
-    assert "Organizzazioni sindacali" in cells  # category in words (the short label) on each row
     assert "Brescia" in cells and "Milano" in cells  # province names, not sigle
+    # An employers' association counts as the companies category: it is listed there, marked as the lead.
+    valid_doc["capofila"]["tipologia"] = "associazione_datoriale"
+    valid_doc["capofila"]["rappresentanza"] = {"descrizione": "Meccanica", "ateco": []}
+    cells = texts(build(valid_doc))["cells"]
+    imprese = cells.index(next(c for c in cells if c.startswith("Categoria obbligatoria: Imprese")))
+    lead = cells.index(f"{valid_doc['capofila']['denominazione']} (capofila)")
+    assert imprese < lead < cells.index(next(c for c in cells if c.startswith("Categoria obbligatoria: Principali")))
+    assert cells[lead - 1] == "1"  # the first row of the table
+    assert not any(c.startswith("Capofila, non conteggiato") for c in cells)
 
 
-def test_a_complete_application_has_no_draft_mark(valid_doc):
-    assert "BOZZA" not in all_text(build(valid_doc))
+def test_row_numbers_and_plurals_fit_any_size(valid_doc):
+    valid_doc["partner"] = []
+    body = "\n".join(texts(build(valid_doc))["body"])
+    assert "composto da 1 soggetto, compreso il capofila" in body
+    assert "Nessun allegato" in body
+    domanda = sample_domanda(EDITION, 1000)
+    cells = texts(build_manifestazione_docx(domanda, EDITION, DAY))["cells"]
+    assert "1001" in cells  # one line: the N. column is wide enough for four digits
+    document = docx.Document(io.BytesIO(build_manifestazione_docx(domanda, EDITION, DAY)))
+    width = document.tables[0].rows[2].cells[0].width  # a member's row (0: header, 1: its group's heading)
+    assert width.cm >= 1.1
 
 
-def test_a_draft_with_errors_is_marked_and_lists_its_open_errors_on_the_first_page(valid_doc):
-    valid_doc["fabbisogni"][0]["fonti"] = []
-    valid_doc["partner"][0]["categoria"] = "astronauti"
-    data = build(valid_doc)
+def test_empty_sections_say_so(valid_doc):
+    for key in ("settori", "fabbisogni", "interventi"):
+        valid_doc[key] = []
+    body = texts(build(valid_doc))["body"]
+    for sentence in ("Nessun settore o filiera indicati.", "Nessun fabbisogno indicato.",
+                     "Nessun intervento indicato."):
+        assert sentence in body
+
+
+def test_a_draft_carries_a_watermark_its_errors_on_page_one_and_no_signature(valid_doc):
+    data = build(draft(valid_doc))
     body = texts(data)["body"]
-    assert "BOZZA \u2014 non conforme all'avviso" in body
     first_heading = body.index("1. Soggetto capofila")
-    assert body.index("BOZZA \u2014 non conforme all'avviso") < first_heading
-    errors = [f for f in check_application(read_document(json.dumps(valid_doc)), _edition()) if f.severity == "error"]
+    assert body.index("BOZZA — DOCUMENTO NON FIRMABILE") < first_heading
+    errors = [f for f in check_application(read_document(json.dumps(valid_doc)), EDITION) if f.severity == "error"]
     assert len(errors) >= 3
     for finding in errors:
         assert finding.message in body[:first_heading]
-    assert texts(data)["header"][0].startswith("BOZZA")
+    header = part(data, "word/header1.xml")
+    assert 'id="PowerPlusWaterMarkObject1"' in header and 'string="BOZZA"' in header and "rotation:315" in header
+    assert texts(data)["header"][-1].startswith("BOZZA, NON FIRMABILE")
+    cells = texts(data)["cells"]
+    assert f"Documento non firmabile: {len(errors)} errori da correggere." in cells
+    assert "Il legale rappresentante" not in cells and not any(c.startswith("____") for c in cells)
+
+
+def test_the_document_speaks_italian_and_says_who_made_it(valid_doc):
+    data = build(valid_doc)
+    styles = part(data, "word/styles.xml")
+    assert set(re.findall(r'<w:lang w:val="([^"]+)"', styles)) == {"it-IT"}
+    assert "asciiTheme" not in styles  # headings in the body font, not the theme's Calibri
+    assert '<w:themeFontLang w:val="it-IT"' in part(data, "word/settings.xml")
+    assert "Calibri" not in part(data, "word/theme/theme1.xml")
+    assert "<Application>Patti Web</Application>" in part(data, "docProps/app.xml")
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        assert not [n for n in archive.namelist() if "thumbnail" in n]
+        assert "thumbnail" not in archive.read("_rels/.rels").decode()
+    assert docx.Document(io.BytesIO(data)).core_properties.language == "it-IT"
 
 
 HOSTILE = [
     "Rossi & Figli <S.r.l.> \"quoted\" 'single'",
     "<w:p><w:r><w:t>iniettato</w:t></w:r></w:p>",
     "{{ x }} e {% if True %}sempre{% endif %} e {%p endif %}",
-    "Emoji \U0001f600\U0001f1ee\U0001f1f9 e accenti \u00e0\u00e8\u00e9\u00ec\u00f2\u00f9 Sacc\u00e0 \u20ac",
+    "Simboli \u2713 \u00a9 \u00ae \u2122 \u20ac e accenti \u00e0\u00e8\u00e9\u00ec\u00f2\u00f9 Sacc\u00e0",
     "\u200fRTL \u05e9\u05dc\u05d5\u05dd\u200e fine",
 ]
 
 
-@pytest.mark.parametrize("value", HOSTILE, ids=["xml chars", "xml tags", "jinja tags", "emoji", "rtl"])
+@pytest.mark.parametrize("value", HOSTILE, ids=["xml chars", "xml tags", "jinja tags", "symbols", "rtl marks"])
 def test_any_text_users_type_comes_out_literally(valid_doc, value):
     valid_doc["partner"][0]["denominazione"] = value
     valid_doc["fabbisogni"][0]["titolo"] = value[:300]
@@ -139,8 +226,16 @@ def test_any_text_users_type_comes_out_literally(valid_doc, value):
     data = build(valid_doc)
     cells, body = texts(data)["cells"], texts(data)["body"]
     assert value in cells
-    assert f"F1 \u2014 {value}" in body
+    assert f"5.1. F1 \u2014 {value}" in body
     assert value in body
+
+
+def test_a_title_in_guillemets_nests_its_quotes_and_a_missing_one_says_so(valid_doc):
+    valid_doc["titolo"] = "Patto «Lavoro 2023»"
+    assert "Patto territoriale «Patto “Lavoro 2023”»" in all_text(build(valid_doc))
+    valid_doc["titolo"] = ""
+    text = all_text(build(valid_doc))
+    assert "«titolo non ancora indicato»" in text and "«—»" not in text
 
 
 def test_a_5000_character_description_is_kept_whole_with_its_paragraphs(valid_doc):
@@ -151,6 +246,15 @@ def test_a_5000_character_description_is_kept_whole_with_its_paragraphs(valid_do
     assert "Secondo paragrafo." in body
 
 
+def test_a_300_character_title_and_name_export_with_core_properties_cut_safely(valid_doc):
+    valid_doc["titolo"] = "T" * 300
+    valid_doc["capofila"]["denominazione"] = "\u00e0" * 300
+    data = build(valid_doc)
+    assert "T" * 300 in all_text(data)
+    props = docx.Document(io.BytesIO(data)).core_properties
+    assert len(props.title) == len(props.author) == 255 and props.title.endswith("\u2026")
+
+
 def test_control_characters_never_break_the_file(valid_doc):
     from patti_web import domanda as doc
 
@@ -159,7 +263,7 @@ def test_control_characters_never_break_the_file(valid_doc):
     # The reader and the forms refuse control characters; a document built in code could still hold them.
     domanda.partner[0] = doc.Partner.model_construct(**{**doc.Partner().__dict__, "denominazione": "A\x1bB",
                                                         "categoria": "imprese"})
-    data = build_manifestazione_docx(domanda, _edition(), DAY)
+    data = build_manifestazione_docx(domanda, EDITION, DAY)
     text = all_text(data)
     assert "Titolocon" in text and "AB" in text
 
@@ -179,16 +283,16 @@ def test_core_properties_come_from_the_application(valid_doc):
     assert props.created == props.modified == datetime(2026, 11, 24, tzinfo=UTC)
     assert valid_doc["titolo"] in props.title
     assert props.author == valid_doc["capofila"]["denominazione"]
-    assert props.language == "it-IT"
+    assert props.keywords == "manifestazione di interesse; Patti territoriali"
 
 
 def test_pages_are_a4_and_numbered_n_of_m(valid_doc):
-    document = docx.Document(io.BytesIO(build(valid_doc)))
-    section = document.sections[0]
+    data = build(valid_doc)
+    section = docx.Document(io.BytesIO(data)).sections[0]
     assert (round(section.page_width.cm, 1), round(section.page_height.cm, 1)) == (21.0, 29.7)
     footer_xml = section.footer._element.xml
     assert re.findall(r"<w:instrText[^>]*> (PAGE|NUMPAGES) </w:instrText>", footer_xml) == ["PAGE", "NUMPAGES"]
-    assert "Pagina " in texts(build(valid_doc))["footer"][0] and " di " in texts(build(valid_doc))["footer"][0]
+    assert texts(data)["footer"][0].startswith("Pagina ") and " di " in texts(data)["footer"][0]
 
 
 def test_an_unknown_ateco_code_prints_as_given_with_a_note(valid_doc):
@@ -205,12 +309,14 @@ def test_regional_scope_without_provinces_lists_them_all(valid_doc):
 
 
 def test_every_template_variable_is_in_the_context(valid_doc):
-    template = DocxTemplate(documents.TEMPLATE)
-    context = manifestazione_context(read_document(json.dumps(valid_doc)), _edition(), [], DAY)
-    assert template.get_undeclared_template_variables() <= set(context)
+    domanda = read_document(json.dumps(valid_doc))
+    context = manifestazione_context(domanda, EDITION, [], DAY)
+    assert DocxTemplate(documents.TEMPLATE).get_undeclared_template_variables() <= set(context)
+    letter = adesione_context(domanda, EDITION, [], DAY, domanda.partner[0])
+    assert DocxTemplate(documents.LETTER_TEMPLATE).get_undeclared_template_variables() <= set(letter)
 
 
-def test_the_template_is_read_from_disk_once_per_process(valid_doc):
+def test_the_templates_are_read_from_disk_once_per_process(valid_doc):
     build(valid_doc)
     before = documents._template_bytes.cache_info()
     build(valid_doc)
@@ -226,22 +332,130 @@ def test_the_download_name_is_clean():
         "manifestazione-interesse-domanda-2026-11-24.docx")
 
 
-@pytest.mark.skipif(not HAS_SOFFICE, reason="LibreOffice (soffice) is not installed")
-def test_the_pdf_is_pdfa_2b_and_shows_the_text(valid_doc, tmp_path):
-    from patti_web.documents.pdf import convert_docx_to_pdf
+# Letters of adhesion.
 
-    pdf = tmp_path / "m.pdf"
-    pdf.write_bytes(convert_docx_to_pdf(build(valid_doc)))
-    raw = subprocess.run(["pdftotext", "-raw", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
-    text = " ".join(raw.split())  # table cells wrap long names over several lines
+
+def letter(doc: dict, index: int = 2) -> bytes:
+    domanda = read_document(json.dumps(doc))
+    return build_adesione_docx(domanda, EDITION, DAY, domanda.partner[index])
+
+
+def test_a_letter_of_adhesion_holds_the_partner_its_signer_and_the_patto(valid_doc):
+    union = valid_doc["partner"][2]  # CISL Brescia: a trade union, with its CCNL
+    data = letter(valid_doc)
+    body = "\n".join(texts(data)["body"])
+    assert "Spett.le\nCamera di Commercio, Industria, Artigianato e Agricoltura di Brescia\ncapofila del partenariato" \
+        in body
+    assert f"Il/La sottoscritto/a Giovanni Neri, codice fiscale {'_' * 18}, in qualità di legale rappresentante di " \
+           f"{union['denominazione']}, codice fiscale {union['codice_fiscale']}" in body
+    assert "articolo 76 del D.P.R. 28 dicembre 2000, n. 445" in body
+    assert "Patto territoriale per le competenze e per l'occupazione «Patto per la meccanica bresciana»" in body
+    assert "categoria «Organizzazioni sindacali firmatarie di CCNL" in body
+    assert union["ccnl"] in body
+    assert "Regolamento (UE) 2016/679" in body
+    cells = texts(data)["cells"]
+    assert "Luogo e data: Brescia, 24 novembre 2026" in cells and "Giovanni Neri" in cells
+    company = "\n".join(texts(letter(valid_doc, 0))["body"])
+    assert "Repertorio Economico Amministrativo con il numero BS-123456" in company
+
+
+def test_a_partner_without_a_legal_representative_gets_blank_lines_and_a_warning(valid_doc):
+    valid_doc["partner"][3]["legale_rappresentante"] = {"nome": "", "cognome": "", "codice_fiscale": ""}
+    body = "\n".join(texts(letter(valid_doc, 3))["body"])
+    assert f"Il/La sottoscritto/a {'_' * 30}, codice fiscale {'_' * 18}" in body
+    findings = check_application(read_document(json.dumps(valid_doc)), EDITION)
+    assert [(f.code, f.path, f.severity) for f in findings] == [
+        ("LEGALE_RAPPRESENTANTE_MANCANTE", "partner[3].legale_rappresentante", "warning")]
+
+
+def test_a_draft_letter_cannot_be_signed_either(valid_doc):
+    data = letter(draft(valid_doc))
+    errors = sum(f.severity == "error" for f in check_application(read_document(json.dumps(valid_doc)), EDITION))
+    assert "PowerPlusWaterMarkObject" in part(data, "word/header1.xml")
+    assert "BOZZA — DOCUMENTO NON FIRMABILE" in texts(data)["body"]
+    assert f"Documento non firmabile: la domanda ha {errors} errori da correggere." in texts(data)["cells"]
+    assert "Il legale rappresentante" not in texts(data)["cells"]
+
+
+def test_every_partner_has_a_letter_and_the_zip_is_the_same_twice(valid_doc):
+    domanda = read_document(json.dumps(valid_doc))
+    letters = build_adesioni(domanda, EDITION, DAY)
+    assert [name for name, _data in letters] == [adesione_filename(p, DAY) for p in domanda.partner]
+    assert letters[2][0] == "adesione-cisl-brescia-p3-2026-11-24.docx"
+    first = zip_documents(letters)
+    assert zip_documents(build_adesioni(domanda, EDITION, DAY)) == first
+    with zipfile.ZipFile(io.BytesIO(first)) as archive:
+        assert archive.namelist() == [name for name, _data in letters]
+
+
+# The PDF: LibreOffice, finished with pikepdf.
+
+
+def pdf_pages(pdf: bytes, tmp_path: Path) -> list[str]:
+    path = tmp_path / f"{hashlib.sha256(pdf).hexdigest()[:8]}.pdf"
+    path.write_bytes(pdf)
+    pages = int(re.search(r"Pages:\s+(\d+)", subprocess.run(["pdfinfo", str(path)], capture_output=True, text=True,
+                                                             check=True).stdout).group(1))
+    return [" ".join(subprocess.run(["pdftotext", "-f", str(n), "-l", str(n), "-raw", str(path), "-"],
+                                    capture_output=True, text=True, check=True).stdout.split())
+            for n in range(1, pages + 1)]
+
+
+@needs_libreoffice
+def test_the_pdf_is_pdfa_2b_italian_with_the_documents_metadata_and_the_same_bytes_twice(valid_doc, tmp_path):
+    from patti_web.documents.pdf import convert_docx_to_pdf, convert_many
+
+    data = build(valid_doc)
+    first, second = convert_many([data, data])
+    assert first == second == convert_docx_to_pdf(data)  # two runs, the same SHA-256
+    text = " ".join(pdf_pages(first, tmp_path))
     assert "Roberto Sacc\u00e0" in text
     for partner in valid_doc["partner"]:
         assert partner["denominazione"] in text
-    info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True).stdout
-    assert "A4" in info
-    meta = subprocess.run(["pdfinfo", "-meta", str(pdf)], capture_output=True, text=True, check=True).stdout
-    assert "<pdfaid:part>2</pdfaid:part>" in meta
-    assert "<pdfaid:conformance>B</pdfaid:conformance>" in meta
-    fonts = subprocess.run(["pdffonts", str(pdf)], capture_output=True, text=True, check=True).stdout
-    font_rows = fonts.splitlines()[2:]
-    assert font_rows and all(row.split()[-5] == "yes" for row in font_rows)  # every font embedded
+    path = tmp_path / "m.pdf"
+    path.write_bytes(first)
+    fonts = subprocess.run(["pdffonts", str(path)], capture_output=True, text=True, check=True).stdout
+    assert all(line.split()[-5] == "yes" for line in fonts.splitlines()[2:]), fonts  # every font embedded
+    with pikepdf.open(path) as pdf:
+        assert str(pdf.Root.Lang) == "it-IT"
+        assert "/DocChecksum" not in pdf.trailer
+        meta = pdf.open_metadata()
+        assert meta["pdfaid:part"] == "2" and meta["pdfaid:conformance"] == "B"
+        assert meta["dc:title"] == "Manifestazione di interesse: Patto per la meccanica bresciana"
+        assert meta["dc:creator"] == [valid_doc["capofila"]["denominazione"]]
+        assert set(meta["dc:subject"]) == {"manifestazione di interesse", "Patti territoriali"}
+        assert meta["xmp:CreateDate"] == meta["xmp:ModifyDate"] == "2026-11-24T00:00:00+01:00"
+        assert str(pdf.docinfo["/Title"]) == meta["dc:title"]
+        assert "&amp;" not in str(pdf.Root.Metadata.read_bytes())
+
+
+@needs_libreoffice
+def test_the_signature_stays_on_the_page_of_place_and_date(valid_doc, tmp_path):
+    from patti_web.documents.pdf import convert_many
+
+    long_text = ("Un testo lungo che occupa molte righe del documento, " * 100)[:5000]
+    long_doc = copy.deepcopy(valid_doc)
+    for need in long_doc["fabbisogni"]:
+        need["descrizione"] = need["lacune_politiche_attive"] = long_text
+    long_doc["interventi"][0]["descrizione"] = long_text
+    cases = {"1 partner (a draft)": sample_domanda(EDITION, 6).model_copy(update={"partner": []}),
+             "60 partner": sample_domanda(EDITION, 60), "200 partner": sample_domanda(EDITION, 200),
+             "testi di 5.000 caratteri": read_document(json.dumps(long_doc))}
+    pdfs = convert_many([build_manifestazione_docx(d, EDITION, DAY) for d in cases.values()])
+    for (name, domanda), pdf in zip(cases.items(), pdfs, strict=True):
+        pages = pdf_pages(pdf, tmp_path)
+        # The signature, or on a draft what stands in its place.
+        signature = "Il legale rappresentante" if not check_application(domanda, EDITION) else "Documento non firmabile"
+        date_page = [n for n, page in enumerate(pages) if "Luogo e data" in page]
+        signature_page = [n for n, page in enumerate(pages) if signature in page]
+        assert date_page == signature_page and len(date_page) == 1, (name, date_page, signature_page)
+
+
+@needs_libreoffice
+def test_a_letter_of_adhesion_is_one_page(valid_doc, tmp_path):
+    from patti_web.documents.pdf import convert_many
+
+    valid_doc["partner"][2]["ccnl"] = "CCNL " + "Metalmeccanici Industria, " * 15
+    pdfs = convert_many([letter(valid_doc), letter(draft(copy.deepcopy(valid_doc)), 0)])
+    for pdf in pdfs:
+        assert len(pdf_pages(pdf, tmp_path)) == 1

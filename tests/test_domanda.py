@@ -186,6 +186,22 @@ def test_the_writer_round_trips_every_field(valid_doc):
 
 
 def test_the_writer_keeps_accents_and_symbols_readable(valid_doc):
-    valid_doc["titolo"] = "Patto \u00abSacc\u00e0\u00bb & <soci> \U0001f600"
+    valid_doc["titolo"] = "Patto \u00abSacc\u00e0\u00bb & <soci> \u20ac \u2713 \u05e9\u05dc\u05d5\u05dd"
     text = write_document(read_document(json.dumps(valid_doc)))
-    assert "Patto \u00abSacc\u00e0\u00bb & <soci> \U0001f600" in text
+    assert "Patto \u00abSacc\u00e0\u00bb & <soci> \u20ac \u2713 \u05e9\u05dc\u05d5\u05dd" in text
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("Ente \u202eatroppus\u202c", "U+202E"),  # right-to-left override: the act would show reversed text
+        ("Ente \u2066isolato\u2069", "U+2066"),
+        ("Patto \U0001f600", "\U0001f600"),
+        ("Bandiera \U0001f1ee\U0001f1f9", "\U0001f1ee"),
+        ("Tab\x0bverticale", "controllo"),
+    ],
+    ids=["bidi override", "bidi isolate", "emoji", "flag", "control"],
+)
+def test_what_a_signed_act_cannot_print_faithfully_is_refused_naming_it(value, expected):
+    message = error_of(doc(partner=[{"denominazione": value}]))
+    assert message.startswith("partner[0].denominazione: ") and expected in message

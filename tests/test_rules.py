@@ -122,6 +122,8 @@ CASES = [
     ("un comune da solo tra le reti di enti locali", lambda doc: _v2(doc, partner=(3, {
         "categoria": "reti_enti_locali", "rete": False})), ("RETE_ATTESA", "partner[3].rete")),
     ("una scuola da sola", lambda doc: _v2(doc, partner=(4, {"rete": False})), ("RETE_ATTESA", "partner[4].rete")),
+    ("partner senza legale rappresentante", lambda doc: _v2(doc, partner=(1, {"legale_rappresentante": {}})),
+     ("LEGALE_RAPPRESENTANTE_MANCANTE", "partner[1].legale_rappresentante")),
 ]
 
 
@@ -167,6 +169,10 @@ def test_the_same_document_as_v2_is_asked_for_what_v2_added():
     v1["partner"][5]["categoria"] = "altro_soggetto"
     as_v1 = codes(check_application(read_document(json.dumps(v1)), EDITION))
     as_v2 = codes(check_application(read_document(json.dumps(v1 | {"format": "patti-web/domanda@2"})), EDITION))
+    # Its partners have no legal representative: @1 could not say one, @2 asks for it for their letters.
+    assert [c for c in as_v2 if c[0] == "LEGALE_RAPPRESENTANTE_MANCANTE"] == [
+        ("LEGALE_RAPPRESENTANTE_MANCANTE", f"partner[{n}].legale_rappresentante") for n in range(6)]
+    as_v2 = [c for c in as_v2 if c[0] != "LEGALE_RAPPRESENTANTE_MANCANTE"]
     assert as_v1 == [("CATEGORIA_SCONOSCIUTA", "partner[5].categoria"),
                      ("CATEGORIE_ULTERIORI_INSUFFICIENTI", "partner")]
     # In @2 "altro soggetto" is a member counted for no rule, and an association says which sector it represents.

@@ -17,7 +17,7 @@ from patti_web.models import Application, Revision
 
 
 def test_a_document_round_trips_through_the_database(store, valid_doc):
-    valid_doc["titolo"] = "Patto \u00abSacc\u00e0\u00bb & <soci> \U0001f600"
+    valid_doc["titolo"] = "Patto \u00abSacc\u00e0\u00bb & <soci> \u20ac \u2713"
     valid_doc["partner"].append(to_document(doc.Domanda(partner=[doc.Partner(id="solo", denominazione="Solo nome")]))
                                 ["partner"][0])
     valid_doc["fabbisogni"][0]["fonti"].append({"titolo": "Studio", "autore": "Ente", "anno": None, "url": ""})

@@ -540,3 +540,14 @@ def test_a_v1_file_is_imported_and_said_to_be_upgraded(client, user):
     assert "patti-web/domanda@1" in unescape(response.get_data(as_text=True))
     head = services.list_applications(user)[0]
     assert json.loads(client.get(f"/domande/{head.id}/domanda.json").data)["format"] == "patti-web/domanda@2"
+
+
+@pytest.mark.parametrize(("value", "expected"), [("Ente \u202eatroppus", "U+202E"), ("Patto \U0001f680", "\U0001f680")],
+                         ids=["bidi override", "emoji"])
+def test_what_the_act_cannot_print_faithfully_is_refused_naming_the_field(client, stored, value, expected):
+    response = client.post(f"/domande/{stored.id}/partenariato",
+                           data={**VALID_PARTNER, "denominazione": value, "form_token": "car"})
+    assert response.status_code == 422
+    (message,) = summary_of(response)
+    assert message.startswith(_("Name of the partner") + ":") and expected in message
+    assert services.get_head(stored.id, None).n_partner == 6

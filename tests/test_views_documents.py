@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import shutil
+import zipfile
 from datetime import datetime
 from pathlib import Path
 
@@ -40,7 +41,8 @@ def test_the_docx_download_has_a_clean_name_and_is_a_word_document(client, store
     assert response.headers["Content-Disposition"] == (
         "attachment; filename=manifestazione-interesse-patto-per-la-meccanica-bresciana-2026-11-24.docx")
     document = docx.Document(io.BytesIO(response.data))
-    assert "Luogo e data: Brescia, 24 novembre 2026" in [p.text for p in document.paragraphs]
+    cells = [cell.text for table in document.tables for row in table.rows for cell in row.cells]
+    assert "Luogo e data: Brescia, 24 novembre 2026" in cells
 
 
 def test_the_cli_writes_the_same_bytes_as_the_web_download(client, runner, stored, tmp_path):
@@ -57,7 +59,7 @@ def test_the_cli_exports_a_draft_and_says_so(runner, tmp_path):
     result = runner.invoke(args=["patti", "export-docx", str(DATA / "con_errori.json"), "-o", str(out)])
     assert result.exit_code == 0
     assert "BOZZA" in result.stderr
-    assert "BOZZA \u2014 non conforme all'avviso" in [p.text for p in docx.Document(str(out)).paragraphs]
+    assert "BOZZA \u2014 DOCUMENTO NON FIRMABILE" in [p.text for p in docx.Document(str(out)).paragraphs]
 
 
 def test_the_cli_refuses_an_unreadable_file_with_exit_2(runner, tmp_path):
@@ -99,7 +101,7 @@ def test_a_failed_conversion_is_a_clear_page(client, stored, monkeypatch):
         raise pdf.PdfConversionError("boom")
 
     monkeypatch.setattr(pdf, "soffice_path", lambda: "/bin/false")
-    monkeypatch.setattr(pdf, "convert_docx_to_pdf", fail)
+    monkeypatch.setattr(pdf, "convert_many", fail)
     response = client.get(f"/domande/{stored.id}/manifestazione.pdf")
     assert response.status_code == 503
     assert "boom" not in response.get_data(as_text=True)
@@ -119,7 +121,57 @@ def test_the_pdf_download_is_a_pdf_and_is_kept_for_the_next_request(client, stor
     def must_not_run(*args, **kwargs):
         raise AssertionError("converted twice")
 
-    monkeypatch.setattr(pdf, "convert_docx_to_pdf", must_not_run)
+    monkeypatch.setattr(pdf, "convert_many", must_not_run)
     again = client.get(f"/domande/{stored.id}/manifestazione.pdf")
     assert again.data == first
     again.close()
+
+
+def test_each_partner_has_a_letter_of_adhesion_to_download(client, stored, valid_doc):
+    response = client.get(f"/domande/{stored.id}/adesioni/p3.docx")
+    assert response.status_code == 200
+    assert response.headers["Content-Disposition"] == (
+        "attachment; filename=adesione-cisl-brescia-p3-2026-11-24.docx")
+    body = "\n".join(p.text for p in docx.Document(io.BytesIO(response.data)).paragraphs)
+    assert "CISL Brescia" in body and "Patto per la meccanica bresciana" in body
+    assert client.get(f"/domande/{stored.id}/adesioni/nessuno.docx").status_code == 404
+    html = client.get(f"/domande/{stored.id}/riepilogo").get_data(as_text=True)
+    assert f'href="/domande/{stored.id}/adesioni/p3.docx" hx-boost="false"' in html
+    assert f'href="/domande/{stored.id}/adesioni.zip" hx-boost="false"' in html
+
+
+def test_all_the_letters_come_in_one_zip(client, stored, valid_doc):
+    response = client.get(f"/domande/{stored.id}/adesioni.zip")
+    assert response.status_code == 200 and response.mimetype == "application/zip"
+    assert response.headers["Content-Disposition"] == (
+        "attachment; filename=adesioni-patto-per-la-meccanica-bresciana-2026-11-24.zip")
+    with zipfile.ZipFile(io.BytesIO(response.data)) as archive:
+        names = archive.namelist()
+        assert len(names) == len(valid_doc["partner"]) and all(n.endswith(".docx") for n in names)
+        first = docx.Document(io.BytesIO(archive.read(names[0])))
+    assert valid_doc["partner"][0]["denominazione"] in "\n".join(p.text for p in first.paragraphs)
+    assert client.get(f"/domande/{stored.id}/adesioni.zip").data == response.data
+
+
+def test_someone_elses_letters_are_404(app, stored, make_user):
+    from flask_login import FlaskLoginClient
+
+    app.test_client_class = FlaskLoginClient
+    other = app.test_client(user=make_user(email="altro@example.it"))
+    for url in ("adesioni/p1.docx", "adesioni/p1.pdf", "adesioni.zip", "adesioni-pdf.zip"):
+        assert other.get(f"/domande/{stored.id}/{url}").status_code == 404, url
+
+
+@pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice (soffice) is not installed")
+def test_the_letters_in_pdf_are_converted_in_one_run_and_kept(client, stored, monkeypatch, valid_doc):
+    runs = []
+    real = pdf.convert_many
+    monkeypatch.setattr(pdf, "convert_many", lambda docs, **kw: runs.append(len(docs)) or real(docs, **kw))
+    response = client.get(f"/domande/{stored.id}/adesioni-pdf.zip")
+    assert response.status_code == 200
+    with zipfile.ZipFile(io.BytesIO(response.data)) as archive:
+        pdfs = [archive.read(name) for name in archive.namelist()]
+    assert len(pdfs) == len(valid_doc["partner"]) and all(p.startswith(b"%PDF") for p in pdfs)
+    single = client.get(f"/domande/{stored.id}/adesioni/p2.pdf")
+    assert single.data == pdfs[1]  # the same letter, already converted
+    assert runs == [len(valid_doc["partner"])]

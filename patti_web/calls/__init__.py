@@ -61,6 +61,8 @@ class Edizione:
     fase: str
     ente: str
     riferimento: str
+    # Who the manifestazione di interesse is addressed to, one line each (the act's "Spett.le" block).
+    destinatario: tuple[str, ...]
     edizione_ateco: str
     minimo_categorie_ulteriori: int
     apertura: date
@@ -139,6 +141,7 @@ def parse_edition(path: Path) -> Edizione:
             fase=raw.get("fase", ""),
             ente=raw["ente"],
             riferimento=raw.get("riferimento", ""),
+            destinatario=tuple(raw.get("destinatario", [raw["ente"]])),
             edizione_ateco=str(raw["edizione_ateco"]),
             minimo_categorie_ulteriori=int(raw["minimo_categorie_ulteriori"]),
             apertura=finestra["apertura"],

@@ -128,6 +128,9 @@ class _Limits:
         if CONTROL_RE.search(field.data):
             raise FieldError(problem(field, gettext(
                 "remove the invisible control characters (they come with text pasted from some programs).")))
+        wrong = doc.character_problem(field.data)
+        if wrong is not None:
+            raise FieldError(problem(field, wrong))
         if self.max_length is not None and len(field.data) > self.max_length:
             raise FieldError(problem(field, gettext(
                 "use at most %(max)s characters (now %(length)s).", max=self.max_length, length=len(field.data))))
