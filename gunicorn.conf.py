@@ -15,11 +15,14 @@ timeout = int(os.environ.get("GUNICORN_TIMEOUT", "120"))
 
 
 def post_worker_init(worker):
-    """Load what every request reads (the ATECO classification), then leave it out of the garbage collector's
-    full passes: with it scanned, one save in twenty took three times as long (benchmarks/bench_checklist.py)."""
+    """Load what every request reads (the ATECO classification and its search index, half a second to build), then
+    leave it out of the garbage collector's full passes: with it scanned, one save in twenty took three times as
+    long (benchmarks/bench_checklist.py)."""
     edizione = getattr(worker.wsgi, "extensions", {}).get("patti_edizione")
     if edizione is not None:  # the portal (benchmarks run a bare Flask app with these settings too)
+        from patti_web.ateco_search import index
         from patti_web.rules import is_known_ateco
 
         is_known_ateco("01", edizione)
+        index(edizione.edizione_ateco)
     gc.freeze()

@@ -12,7 +12,7 @@ from sqlalchemy import event
 
 from patti_web.calls import load_edition
 from patti_web.config import Config
-from patti_web.extensions import babel, csrf, db, login_manager, migrate
+from patti_web.extensions import babel, compress, csrf, db, login_manager, migrate
 from patti_web.i18n import TRANSLATIONS_DIR, select_locale
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -47,7 +47,9 @@ def _build_id() -> str:
 
 def create_app(test_config: type | dict | None = None) -> Flask:
     """Build the portal: configuration, extensions, blueprints, error handlers, CLI, template helpers."""
-    app = Flask(__name__, template_folder=str(ROOT / "templates"), instance_relative_config=True)
+    # Static files are served by patti_web.assets (fingerprinted names, long caching), not Flask's own route.
+    app = Flask(__name__, template_folder=str(ROOT / "templates"), instance_relative_config=True,
+                static_folder=None, static_url_path="/static")
     app.config.from_object(Config)
     if isinstance(test_config, dict):
         app.config.update(test_config)
@@ -72,6 +74,7 @@ def create_app(test_config: type | dict | None = None) -> Flask:
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True, compare_type=True)
     babel.init_app(app, locale_selector=select_locale)
     csrf.init_app(app)
+    compress.init_app(app)
     Htmx(app)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
@@ -81,11 +84,13 @@ def create_app(test_config: type | dict | None = None) -> Flask:
 
     login_manager.user_loader(load_account)
 
+    from patti_web.assets import register_assets
     from patti_web.cli import register_cli
     from patti_web.errors import register_error_handlers
     from patti_web.templating import register_template_helpers
     from patti_web.views import register_blueprints
 
+    register_assets(app)
     register_blueprints(app)
     register_error_handlers(app)
     register_template_helpers(app)

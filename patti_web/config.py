@@ -28,12 +28,17 @@ class Config:
     PATTI_EDIZIONE = os.environ.get("PATTI_EDIZIONE", "lombardia_2023")
     PATTI_FINESTRA_APERTURA = _date("PATTI_FINESTRA_APERTURA")
     PATTI_FINESTRA_CHIUSURA = _date("PATTI_FINESTRA_CHIUSURA")
+    # The day the portal takes as today (ISO date), e.g. to check how the window reads before it opens.
+    PATTI_OGGI = _date("PATTI_OGGI")
     # Seconds LibreOffice may take for one PDF.
     PATTI_PDF_TIMEOUT = int(os.environ.get("PATTI_PDF_TIMEOUT", "90"))
     # Where finished PDFs are kept (one per application); None means instance/pdf-cache.
     PATTI_PDF_CACHE = os.environ.get("PATTI_PDF_CACHE")
     # For how many applications each worker keeps the analysis of the newest version (findings, checklist, states).
     PATTI_CACHE_SIZE = int(os.environ.get("PATTI_CACHE_SIZE", "256"))
+    # Compressed answers for clients that accept them (gzip for old browsers, brotli for new ones).
+    COMPRESS_ALGORITHM = ["br", "gzip"]
+    COMPRESS_BR_LEVEL = 5
     BABEL_DEFAULT_LOCALE = "it"
     BABEL_DEFAULT_TIMEZONE = "Europe/Rome"
     MAX_CONTENT_LENGTH = 6 * 1024 * 1024
@@ -60,3 +65,4 @@ class TestConfig(Config):
     WTF_CSRF_ENABLED = False
     PATTI_FINESTRA_APERTURA = None
     PATTI_FINESTRA_CHIUSURA = None
+    PATTI_OGGI = None

@@ -6,8 +6,6 @@ Codice fiscale and partita IVA check digits come from python-stdnum, ATECO codes
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -15,13 +13,13 @@ from functools import cache, lru_cache
 from typing import TYPE_CHECKING
 
 import ateco
-import snowballstemmer
 from stdnum.it import codicefiscale
 
 from patti_web.calls import Edizione
 from patti_web.domanda import Capofila, Domanda
 from patti_web.i18n import N_, format_date
 from patti_web.i18n import gettext as _
+from patti_web.words import stems, words
 
 if TYPE_CHECKING:  # the package returns this type but does not export its name
     from ateco._api import AtecoNode
@@ -191,15 +189,16 @@ def _required_fields(obj: object, prefix: str) -> Iterator[Finding]:
 
 @lru_cache(maxsize=16384)
 def normalize_tax_code(value: str) -> str:
-    """Codice fiscale / partita IVA in compact form (no spaces, upper case), for comparison and checking; cached, it
-    is pure and every save compares every member's."""
-    return codicefiscale.compact(value or "")
+    """Codice fiscale / partita IVA in compact form (no spaces, upper case, a partita IVA without its "IT"), for
+    comparison and checking; cached, it is pure and every save compares every member's."""
+    compact = codicefiscale.compact(value or "")
+    return compact[2:] if len(compact) == 13 and compact.startswith("IT") and compact[2:].isdigit() else compact
 
 
 @lru_cache(maxsize=8192)
 def is_valid_tax_code(value: str) -> bool:
     """Codice fiscale or partita IVA with a correct check character (python-stdnum); cached, it is pure."""
-    return codicefiscale.is_valid(value)
+    return codicefiscale.is_valid(normalize_tax_code(value))
 
 
 def _tax_code(path: str, value: str) -> Iterator[Finding]:
@@ -256,7 +255,7 @@ def _represented_sector(domanda: Domanda, edizione: Edizione) -> Iterator[Findin
 
 
 # Words too common in sector descriptions to tell two sectors apart (stems of the Italian Snowball stemmer).
-_GENERIC_STEMS = frozenset(snowballstemmer.stemmer("italian").stemWords(
+_GENERIC_STEMS = frozenset(stems(
     "settore settori filiera filiere comparto comparti attività impresa imprese servizi servizio associazione "
     "associazioni produzione prodotti lavoro altri altre vari varie generale industria industriale".split()
 ))
@@ -264,12 +263,7 @@ _GENERIC_STEMS = frozenset(snowballstemmer.stemmer("italian").stemWords(
 
 def _stems(texts: Iterable[str]) -> set[str]:
     """Significant word stems of some Italian texts: no accents, no short words, no generic sector words."""
-    words = []
-    for text in texts:
-        plain = unicodedata.normalize("NFKD", text.lower()).encode("ascii", "ignore").decode()
-        words.extend(w for w in re.findall(r"[a-z]+", plain) if len(w) >= 4)
-    # A new stemmer per call: a stemmer keeps state and is not safe to share between threads.
-    return set(snowballstemmer.stemmer("italian").stemWords(words)) - _GENERIC_STEMS
+    return set(stems([w for text in texts for w in words(text) if len(w) >= 4])) - _GENERIC_STEMS
 
 
 def _ateco_lineage(code: str, edizione: Edizione) -> list[str]:

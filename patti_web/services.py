@@ -193,6 +193,11 @@ def current_edition() -> Edizione:
     return current_app.extensions["patti_edizione"]
 
 
+def today() -> date:
+    """Today in Italy, or the day configured as today (PATTI_OGGI: to see the portal on another day)."""
+    return current_app.config.get("PATTI_OGGI") or datetime.now(ZoneInfo(TIMEZONE)).date()
+
+
 def analyse(domanda: doc.Domanda) -> Analysis:
     """Run the rule engine once over a document (drafting: the window is not checked)."""
     edizione = current_edition()

@@ -6,7 +6,7 @@ from flask import Flask
 
 from patti_web import i18n
 from patti_web.i18n import gettext as _
-from patti_web.services import current_edition
+from patti_web.services import current_edition, today
 
 
 def shown_value(value: object) -> str:
@@ -34,6 +34,13 @@ def register_template_helpers(app: Flask) -> None:
     app.add_template_filter(i18n.format_money, "euro")
     app.add_template_filter(shown_value, "valore")
     app.add_template_global(current_edition, "edizione")
+
+    @app.template_global("finestra")
+    def window() -> dict:
+        """The submission window as of today (Europe/Rome, or PATTI_OGGI): its state and the days it counts."""
+        edizione = current_edition()
+        state, days = edizione.window(today())
+        return {"stato": state, "giorni": days, "apertura": edizione.apertura, "chiusura": edizione.chiusura}
 
     @app.template_filter("nome_provincia")
     def province_name(sigla: str) -> str:

@@ -2,7 +2,8 @@
 
     .venv/bin/python scripts/screenshots.py            # from the repository root
     -> docs/img/task-list-js.png, task-list-nojs.png, partenariato-js.png, partenariato-nojs.png,
-       riepilogo-js.png, riepilogo-nojs.png
+       riepilogo-js.png, riepilogo-nojs.png (1100 px wide), and the same at 360 px, a phone:
+       task-list-360-js.png, ..., riepilogo-360-nojs.png
 
 The portal runs as in the browser tests: the real app on a temporary SQLite file (migrated, real CSRF), served on
 127.0.0.1 by werkzeug in a thread. A user and an application are made with the app's services: the lead partner
@@ -33,7 +34,7 @@ from patti_web.sandbox import make_sandbox_app  # noqa: E402
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--disable-background-networking", "--disable-component-update", "--no-first-run", "--disable-sync"]
-WIDTH = 1100
+WIDTHS = {"": 1100, "-360": 360}  # file name suffix -> viewport width
 EMAIL = "giulia.bianchi@example.it"
 PASSWORD = "una password di prova lunga"
 
@@ -83,18 +84,19 @@ def take(base_url: str, application: str, out: Path) -> list[Path]:
             expect(page.locator("form[action='/domande/nuova']")).to_be_visible()
             state = context.storage_state()
             context.close()
-            for suffix, js in (("js", True), ("nojs", False)):
-                context = browser.new_context(base_url=base_url, storage_state=state, java_script_enabled=js,
-                                              viewport={"width": WIDTH, "height": 800})
-                page = context.new_page()
-                for name, (url, ready) in pages.items():
-                    page.goto(url)
-                    expect(page.locator(ready).first).to_be_visible()
-                    page.wait_for_load_state("load")
-                    target = out / f"{name}-{suffix}.png"
-                    page.screenshot(path=str(target), full_page=True, animations="disabled", caret="hide")
-                    written.append(target)
-                context.close()
+            for size, width in WIDTHS.items():
+                for suffix, js in (("js", True), ("nojs", False)):
+                    context = browser.new_context(base_url=base_url, storage_state=state, java_script_enabled=js,
+                                                  viewport={"width": width, "height": 800})
+                    page = context.new_page()
+                    for name, (url, ready) in pages.items():
+                        page.goto(url)
+                        expect(page.locator(ready).first).to_be_visible()
+                        page.wait_for_load_state("load")
+                        target = out / f"{name}{size}-{suffix}.png"
+                        page.screenshot(path=str(target), full_page=True, animations="disabled", caret="hide")
+                        written.append(target)
+                    context.close()
         finally:
             browser.close()
     return written

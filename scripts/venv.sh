@@ -22,3 +22,18 @@ ensure_venv() {
         echo "$wanted" > "$stamp"
     fi
 }
+
+# The W3C's Nu Html Checker for tests/test_html.py: vnu.jar from the npm package vnu-jar, pinned, run with Java.
+# Installed into .venv/vnu once when npm and Java are there; the test is skipped without them (CI requires it).
+VNU_VERSION=26.9.27
+ensure_vnu() {
+    if ! command -v npm >/dev/null 2>&1 || ! command -v java >/dev/null 2>&1; then
+        return 0
+    fi
+    if [ "$(cat .venv/vnu/.version 2>/dev/null)" != "$VNU_VERSION" ]; then
+        echo "Installazione di vnu-jar $VNU_VERSION in .venv/vnu..."
+        mkdir -p .venv/vnu
+        npm install --silent --no-audit --no-fund --prefix .venv/vnu "vnu-jar@$VNU_VERSION" >/dev/null
+        echo "$VNU_VERSION" > .venv/vnu/.version
+    fi
+}

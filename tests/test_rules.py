@@ -351,3 +351,30 @@ def test_a_broken_edition_file_is_refused_with_a_reason(tmp_path, text, error):
     path.write_text(text, encoding="utf-8")
     with pytest.raises(EditionError, match=error):
         parse_edition(path)
+
+
+@pytest.mark.parametrize(("today", "state"), [
+    ("2023-01-15", ("prima", 1)), ("2023-01-16", ("aperta", 44)), ("2023-02-28", ("aperta", 1)),
+    ("2023-03-01", ("chiusa", 1)), ("2026-11-25", ("chiusa", 1366)),
+])
+def test_the_window_state_on_a_given_day(today, state):
+    from datetime import date
+
+    assert load_edition().window(date.fromisoformat(today)) == state
+
+
+@pytest.mark.parametrize(("typed", "compact"), [
+    ("IT02166180980", "02166180980"), ("it 0216 6180 980", "02166180980"), ("02166180980", "02166180980"),
+    ("RSSMRA85T10A562S", "RSSMRA85T10A562S"), ("IT0216618098", "IT0216618098"),  # 10 digits: not a partita IVA
+])
+def test_a_partita_iva_loses_its_country_prefix(typed, compact):
+    from patti_web.rules import is_valid_tax_code, normalize_tax_code
+
+    assert normalize_tax_code(typed) == compact
+    assert is_valid_tax_code(typed) == (compact != "IT0216618098")
+
+
+def test_every_italian_province_has_its_two_letters():
+    from patti_web.province import SIGLE
+
+    assert len(SIGLE) == 112 and {"BS", "MB", "SU", "EE"} <= SIGLE and "ZZ" not in SIGLE

@@ -310,7 +310,7 @@ def test_adding_a_partner_with_htmx_answers_with_the_area_and_the_checklist_out_
     body = response.get_data(as_text=True).strip()
     assert body.startswith('<div id="partner_area"') and "Officine Rossi S.r.l." in body
     assert 'name="form_token"' in body and "tok-1" not in body  # a fresh token for the next partner
-    oob = body[body.index('<div id="checklist" hx-swap-oob="true">'):]
+    oob = body[body.index('<div id="checklist" data-hx-swap-oob="true">'):]
     assert 'class="met" id="regola-categoria-imprese"' in oob
     assert 'class="unmet" id="regola-categoria-sindacati"' in oob
     assert document_of(head.id).partner[0].sede.provincia == "BS"
@@ -449,7 +449,7 @@ def test_summary_shows_every_section_with_change_links_and_downloads(client, sto
     for partner in valid_doc["partner"]:
         assert partner["denominazione"].replace("&", "&amp;") in html
     assert "Carlo Rossi" in html  # a partner's legal representative
-    assert re.search(rf'href="/domande/{stored.id}/manifestazione.docx" hx-boost="false"', html)
+    assert re.search(rf'href="/domande/{stored.id}/manifestazione.docx" data-hx-boost="false"', html)
     assert 'media="print"' in html
 
 

@@ -136,8 +136,8 @@ def test_each_partner_has_a_letter_of_adhesion_to_download(client, stored, valid
     assert "CISL Brescia" in body and "Patto per la meccanica bresciana" in body
     assert client.get(f"/domande/{stored.id}/adesioni/nessuno.docx").status_code == 404
     html = client.get(f"/domande/{stored.id}/riepilogo").get_data(as_text=True)
-    assert f'href="/domande/{stored.id}/adesioni/p3.docx" hx-boost="false"' in html
-    assert f'href="/domande/{stored.id}/adesioni.zip" hx-boost="false"' in html
+    assert f'href="/domande/{stored.id}/adesioni/p3.docx" data-hx-boost="false"' in html
+    assert f'href="/domande/{stored.id}/adesioni.zip" data-hx-boost="false"' in html
 
 
 def test_all_the_letters_come_in_one_zip(client, stored, valid_doc):

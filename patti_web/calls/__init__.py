@@ -102,6 +102,15 @@ class Edizione:
     def nomi_province(self) -> dict[str, str]:
         return {p.chiave: p.etichetta for p in self.province}
 
+    def window(self, today: date) -> tuple[str, int]:
+        """Where `today` (in the edition's time zone) stands: ("prima", days to the opening), ("aperta", days left,
+        today included) or ("chiusa", days since the closing)."""
+        if today < self.apertura:
+            return "prima", (self.apertura - today).days
+        if today <= self.chiusura:
+            return "aperta", (self.chiusura - today).days + 1
+        return "chiusa", (today - self.chiusura).days
+
     def with_window(self, apertura: date | None = None, chiusura: date | None = None) -> Edizione:
         """Return this edition with another submission window (operators set it by configuration)."""
         nuova = replace(self, apertura=apertura or self.apertura, chiusura=chiusura or self.chiusura)

@@ -13,6 +13,7 @@ import re
 import secrets
 import typing
 from functools import cache
+from urllib.parse import urlsplit
 
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
@@ -39,7 +40,9 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from patti_web import domanda as doc
 from patti_web.calls import Edizione
-from patti_web.rules import CONDITIONAL_LABELS, is_required
+from patti_web.province import SIGLE
+from patti_web.rules import CONDITIONAL_LABELS, is_required, normalize_tax_code
+from patti_web.services import today
 
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 ATECO_RE = re.compile(r"^([A-U]|\d{2}(\.\d{1,2}(\.\d{1,2})?)?)$")
@@ -57,6 +60,19 @@ def _strip(value):
 
 def _compact(value):
     return value.strip().upper().replace(" ", "") if isinstance(value, str) else value
+
+
+def _tax_code(value):
+    """A codice fiscale as typed, compact; a partita IVA written with the country (IT01234567890) loses it."""
+    return normalize_tax_code(value) if isinstance(value, str) else value
+
+
+def _url(value):
+    """A link as people write it: "www.esempio.it/studio" becomes "https://www.esempio.it/studio"."""
+    value = _strip(value)
+    if isinstance(value, str) and value.lower().startswith("www."):
+        return "https://" + value
+    return value
 
 
 # Validators: each checks one shape and says what to do. None of them asks for a value.
@@ -324,9 +340,32 @@ class YearField(IntegerField):
 
 
 def year_in_range(form, field):
-    if field.data is not None and not doc.YEAR_MIN <= field.data <= doc.YEAR_MAX:
+    """A study is from a year that has come: between 1900 and this year."""
+    this_year = today().year
+    if field.data is not None and not doc.YEAR_MIN <= field.data <= this_year:
         raise FieldError(problem(field, gettext("enter a year between %(min)s and %(max)s.", min=doc.YEAR_MIN,
-                                                max=doc.YEAR_MAX)))
+                                                max=this_year)))
+
+
+def web_address(form, field):
+    if not field.data:
+        return
+    try:
+        parts = urlsplit(field.data)
+        labels = (parts.hostname or "").split(".")
+    except ValueError:  # a malformed address ("https://[x")
+        parts, labels = urlsplit(""), []
+    named = labels[1:] if labels[:1] == ["www"] else labels
+    if (parts.scheme not in ("http", "https") or len(named) < 2 or not all(named)
+            or not (named[-1].isalpha() and len(named[-1]) >= 2) or any(c.isspace() for c in field.data)):
+        raise FieldError(problem(field, gettext(
+            "enter the whole web address, e.g. https://www.esempio.it/studio.pdf.")))
+
+
+def province_of_italy(form, field):
+    if field.data and field.data not in SIGLE:
+        raise FieldError(problem(field, gettext(
+            "enter the two letters of an Italian province, e.g. BS (EE for a seat abroad).")))
 
 
 def text(label, *validators):
@@ -338,12 +377,11 @@ def long_text(label, *validators):
 
 
 def tax_code(label, *, person: bool = False):
-    return StringField(label, [TaxCode(person)], filters=[_compact])
+    return StringField(label, [TaxCode(person)], filters=[_tax_code])
 
 
 CAP = Pattern(r"^\d{5}$", _l("enter 5 digits, e.g. 25121."))
 TELEPHONE = Pattern(r"^[0-9 +().-]*$", _l("use digits, spaces, + and brackets only, e.g. 030 3725111."))
-SIGLA = Pattern(r"^[A-Za-z]{2}$", _l("enter the two letters of the province, e.g. BS."))
 REA = Pattern(r"^([A-Z]{2}-?)?\d{1,7}$", _l("enter the province and the number, e.g. BS-123456."))
 
 
@@ -422,7 +460,7 @@ class PartnerForm(VersionMixin, OneTimeTokenMixin, SectionForm):
     sede_indirizzo = text(_l("Address"))
     sede_cap = text(_l("Postcode (CAP)"), CAP)
     sede_comune = text(_l("Municipality"))
-    sede_provincia = StringField(_l("Province (abbreviation)"), [SIGLA], filters=[_compact])
+    sede_provincia = StringField(_l("Province (abbreviation)"), [province_of_italy], filters=[_compact])
     pec = text(_l("PEC address"), email_address)
     legale_rappresentante_nome = text(_l("First name of the legal representative"))
     legale_rappresentante_cognome = text(_l("Surname of the legal representative"))
@@ -471,7 +509,7 @@ class SourceForm(Form):
     titolo = text(_l("Title of the analysis, research or study"), limits_of(doc.Fonte, "titolo"))
     autore = text(_l("Author or body"), limits_of(doc.Fonte, "autore"))
     anno = YearField(_l("Year"), [year_in_range])
-    url = text(_l("Link"), limits_of(doc.Fonte, "url"))
+    url = StringField(_l("Link"), [limits_of(doc.Fonte, "url"), web_address], filters=[_url])
 
     def is_empty(self) -> bool:
         return not any([self.titolo.data, self.autore.data, self.anno.data, self.url.data])

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import io
 
-import ateco
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user, login_required
 from htmx_flask import make_response
 from werkzeug.datastructures import MultiDict
 
 from patti_web import services
+from patti_web.ateco_search import search as search_ateco
 from patti_web.documents import pdf
 from patti_web.domanda import DocumentError, read_document
 from patti_web.forms.applications import (
@@ -380,19 +380,26 @@ def territory(application_id: int):
 # Settori e filiere ------------------------------------------------------------------------------------------------
 
 
-def ateco_matches(query: str) -> list:
-    """ATECO codes of the edition's classification matching a code prefix or words in the title."""
-    query = (query or "").strip()
-    if len(query) < 2:
-        return []
-    return ateco.search(query, edition=services.current_edition().edizione_ateco, limit=15)
+ATECO_PAGE = 10
+
+
+def ateco_matches(query: str, page: int = 1):
+    """The best matches of a code or words in the edition's ATECO classification, `page` pages of them, and how
+    many there are in all."""
+    return search_ateco(query or "", services.current_edition().edizione_ateco, limit=ATECO_PAGE * page)
+
+
+def _page(value: str | None) -> int:
+    return int(value) if value and value.isdigit() and 0 < int(value) <= 50 else 1
 
 
 @bp.get("/ateco")
 def ateco_search():
-    """Suggestions for the ATECO search box (htmx), or a page of matches."""
-    query = request.args.get("q", "")
-    return render("applications/ateco.html", "ateco_risultati", query=query, matches=ateco_matches(query))
+    """Suggestions for the ATECO search box of a sector's form (htmx), or a page of matches."""
+    query, page = request.args.get("q", "")[:100], _page(request.args.get("pagina"))
+    matches, total = ateco_matches(query, page)
+    return render("applications/ateco.html", "ateco_risultati", query=query, matches=matches, total=total,
+                  page=page, in_form=is_partial_request())
 
 
 @bp.get("/<int:application_id>/settori")
@@ -440,15 +447,18 @@ def _save_item(application_id: int, form, sezione: str, item_id: str | None, emp
 def sector_edit(application_id: int, sector_id: str | None):
     state = _state(application_id)
     form = _edit_page(state, "settori", sector_id, SectorForm)
-    matches, conflict, gone = [], None, False
+    matches, total, page, conflict, gone = [], 0, 1, None, False
     action = request.form.get("azione", "salva") if request.method == "POST" else None
+    if action == "invio":  # Enter in a text box: search when a search is typed, else save
+        action = "cerca" if form.q.data else "salva"
     if action and action.startswith("aggiungi:"):
         form.ateco.data = list(dict.fromkeys([*(form.ateco.data or []), action.split(":", 1)[1]]))
         form.q.data = ""
     elif action and action.startswith("togli:"):
         form.ateco.data = [c for c in form.ateco.data or [] if c != action.split(":", 1)[1]]
-    elif action == "cerca":
-        matches = ateco_matches(form.q.data)
+    elif action and action.split(":")[0] == "cerca":
+        page = _page(action.partition(":")[2])
+        matches, total = ateco_matches(form.q.data, page)
     elif action == "salva" and form.validate():
         response, conflict, gone = _save_item(
             application_id, form, "settori", sector_id, form.descrizione,
@@ -457,8 +467,9 @@ def sector_edit(application_id: int, sector_id: str | None):
             return response
     chosen = [(code, ateco_node(code, services.current_edition())) for code in form.ateco.data or []
               if ATECO_RE.match(code)]
-    return render("applications/sector_form.html", form=form, sector_id=sector_id, matches=matches, chosen=chosen,
-                  searched=action == "cerca", conflict=conflict, gone=gone,
+    return render("applications/sector_form.html", form=form, sector_id=sector_id, matches=matches, total=total,
+                  page=page, chosen=chosen, searched=bool(action and action.startswith("cerca")), conflict=conflict,
+                  gone=gone,
                   status=_status(form, conflict, gone), **_context(state))
 
 

@@ -63,3 +63,12 @@ def create_application(page: Page, titolo: str) -> str:
     follow(page, page.locator("form[action='/domande/nuova'] button[type=submit]"), page.locator("#stato-capofila"))
     expect(page).to_have_url(re.compile(r"/domande/\d+$"))
     return path_of(page)
+
+
+def logged_in_storage(browser, context_args: dict, email: str) -> dict:
+    """The cookies of a session logged in through the form (for `new_context(storage_state=...)`)."""
+    context = browser.new_context(**context_args)
+    login(context.new_page(), email)
+    state = context.storage_state()
+    context.close()
+    return state

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from browser_support import PASSWORD, login, unique_email
+from browser_support import PASSWORD, logged_in_storage, unique_email
 from flask import Flask
 from playwright.sync_api import Page, expect
 
@@ -54,12 +54,7 @@ def scanned(live_app: Flask) -> Scanned:
 @pytest.fixture(scope="module")
 def logged_in_state(browser, browser_context_args: dict, scanned: Scanned) -> dict:
     """The cookies of a session logged in through the form, once for the module."""
-    context = browser.new_context(**browser_context_args)
-    page = context.new_page()
-    login(page, scanned.email)
-    state = context.storage_state()
-    context.close()
-    return state
+    return logged_in_storage(browser, browser_context_args, scanned.email)
 
 
 ANONYMOUS = {

@@ -194,7 +194,7 @@ def test_the_whole_journey_from_registration_to_the_document(request, js: bool, 
     add_code.click()
     expect(page.locator("#ateco")).to_have_value("25.62")
     expect(page.locator("#descrizione")).to_have_value(re.compile("^Meccanica e meccatronica"))
-    page.locator("button[name=azione][value=salva]").click()
+    page.locator("button.button[name=azione][value=salva]").click()
     expect(page.locator(f"a[href^='{app}/settori/'][href$='/rimuovi']")).to_have_count(1)
     expect(page.locator("main")).to_contain_text("25.62")
 
@@ -215,7 +215,7 @@ def test_the_whole_journey_from_registration_to_the_document(request, js: bool, 
     expect(page.locator("#fonti-1-titolo")).to_have_value("")
     expect(page.locator("#fonti-0-titolo")).to_have_value("Indagine Excelsior sui fabbisogni professionali")
     expect(page.locator("#fonti-0-anno")).to_have_value("2022")
-    page.locator("button[name=azione][value=salva]").click()
+    page.locator("button.button[name=azione][value=salva]").click()
     expect(page.locator(f"a[href^='{app}/fabbisogni/'][href$='/rimuovi']")).to_have_count(1)
     expect(page.locator("main")).to_contain_text(ngettext("%(num)s source", "%(num)s sources", 1))
 
