@@ -389,6 +389,14 @@ def ateco_matches(query: str, page: int = 1):
     return search_ateco(query or "", services.current_edition().edizione_ateco, limit=ATECO_PAGE * page)
 
 
+def ateco_focus(page: int, asked: bool) -> int | None:
+    """Where focus goes in the matches: the first new one after "Show more" (its place), the count (-1) after a
+    search the user asked for, nowhere while suggestions follow typing (focus stays in the box)."""
+    if page > 1:
+        return ATECO_PAGE * (page - 1)
+    return -1 if asked else None
+
+
 def _page(value: str | None) -> int:
     return int(value) if value and value.isdigit() and 0 < int(value) <= 50 else 1
 
@@ -399,7 +407,7 @@ def ateco_search():
     query, page = request.args.get("q", "")[:100], _page(request.args.get("pagina"))
     matches, total = ateco_matches(query, page)
     return render("applications/ateco.html", "ateco_risultati", query=query, matches=matches, total=total,
-                  page=page, in_form=is_partial_request())
+                  page=page, in_form=is_partial_request(), focus_at=ateco_focus(page, not is_partial_request()))
 
 
 @bp.get("/<int:application_id>/settori")
@@ -467,8 +475,9 @@ def sector_edit(application_id: int, sector_id: str | None):
             return response
     chosen = [(code, ateco_node(code, services.current_edition())) for code in form.ateco.data or []
               if ATECO_RE.match(code)]
+    searched = bool(action and action.startswith("cerca"))
     return render("applications/sector_form.html", form=form, sector_id=sector_id, matches=matches, total=total,
-                  page=page, chosen=chosen, searched=bool(action and action.startswith("cerca")), conflict=conflict,
+                  page=page, chosen=chosen, searched=searched, focus_at=ateco_focus(page, searched), conflict=conflict,
                   gone=gone,
                   status=_status(form, conflict, gone), **_context(state))
 

@@ -105,6 +105,22 @@ def test_enter_in_the_ateco_search_box_searches_and_removes_no_code(user_page: P
     wait_loaded(page)
     assert page.locator(".ateco-chosen strong").all_inner_texts() == before  # nothing removed on screen
     assert _document(live_app, filled.application_id).settori[0].ateco == before  # nor saved
+    # Focus goes to the count of matches, then "Show more" puts it on the first new match.
+    page.wait_for_function("document.activeElement && document.activeElement.matches('#ateco_risultati p.hint')")
+    page.locator("#ateco_risultati button[value^='cerca:']").click()
+    expect(page.locator("#ateco_risultati li")).to_have_count(20)
+    eleventh = page.locator("#ateco_risultati li").nth(10).locator("button").get_attribute("value")
+    page.wait_for_function(f"document.activeElement && document.activeElement.value === '{eleventh}'")
+
+
+def test_suggestions_while_typing_leave_focus_in_the_search_box(page: Page, logged_in_state, new_context,
+                                                                 filled: Filled):
+    page = new_context(storage_state=logged_in_state).new_page()
+    page.goto(f"{filled.app}/settori/nuovo")
+    page.locator("#q").press_sequentially("meccanica")
+    expect(page.locator("#ateco_risultati li").first).to_be_visible()
+    wait_loaded(page)
+    assert focused_id(page) == "q"
 
 
 def test_enter_in_a_need_title_saves_it_and_adds_no_empty_source(user_page: Page, filled: Filled, live_app, js):
