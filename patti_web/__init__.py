@@ -12,7 +12,7 @@ from sqlalchemy import event
 
 from patti_web.calls import load_edition
 from patti_web.config import Config
-from patti_web.extensions import babel, compress, csrf, db, login_manager, migrate
+from patti_web.extensions import babel, compress, csrf, db, limiter, login_manager, migrate
 from patti_web.i18n import TRANSLATIONS_DIR, select_locale
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -75,6 +75,7 @@ def create_app(test_config: type | dict | None = None) -> Flask:
     babel.init_app(app, locale_selector=select_locale)
     csrf.init_app(app)
     compress.init_app(app)
+    limiter.init_app(app)
     Htmx(app)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
@@ -87,9 +88,11 @@ def create_app(test_config: type | dict | None = None) -> Flask:
     from patti_web.assets import register_assets
     from patti_web.cli import register_cli
     from patti_web.errors import register_error_handlers
+    from patti_web.security import register_security
     from patti_web.templating import register_template_helpers
     from patti_web.views import register_blueprints
 
+    register_security(app)
     register_assets(app)
     register_blueprints(app)
     register_error_handlers(app)

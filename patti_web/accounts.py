@@ -1,6 +1,11 @@
-"""Accounts: register, authenticate, and reset a forgotten password with a signed one-time token.
+"""Accounts: register (the address confirmed by mail before use), authenticate, sessions a server can end, and
+reset a forgotten password with a signed one-time token.
 
 Services flush; the caller commits. Emails are stored stripped and lower-case, passwords as scrypt hashes.
+
+A login makes a `LoginSession`: a random key goes in the (signed) session cookie, its SHA-256 in the database.
+Every request looks the key up with the user's columns in one statement; logging out deletes that session, a
+password change or reset and "log out everywhere" delete them all, so a copied cookie opens nothing afterwards.
 """
 
 from __future__ import annotations
@@ -8,44 +13,110 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
+import secrets
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 
 from flask import current_app
 from flask_login import UserMixin
 from itsdangerous import BadData, URLSafeTimedSerializer
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, delete, select
 from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
+from zxcvbn import zxcvbn
 
 from patti_web.extensions import db
-from patti_web.models import User
+from patti_web.models import LoginSession, User
 
 log = logging.getLogger(__name__)
 
 RESET_SALT = "reset-password"
+CONFIRM_SALT = "confirm-email"
 DEFAULT_RESET_MAX_AGE = 3600
+CONFIRM_MAX_AGE = 48 * 3600
+# zxcvbn's score: 0 (guessed in under 10^3 tries) .. 4 (over 10^10). Below 3 (10^8 tries) a password is refused.
+MIN_PASSWORD_SCORE = 3
+
+
+def _now() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
 
 
 @dataclass(frozen=True)
 class Account(UserMixin):
-    """The logged-in user as every request sees it: read with one plain SELECT, no ORM object per page."""
+    """The logged-in user as every request sees it: read with one plain SELECT, no ORM object per page.
+
+    `session_key` is what Flask-Login keeps in the session cookie (`get_id`): the key of this browser's login.
+    """
 
     id: int
     email: str
     nome: str
+    staff: bool
+    session_key: str
+
+    def get_id(self) -> str:
+        return self.session_key
 
 
-_ACCOUNT_BY_ID = select(*(User.__table__.c[name] for name in ("id", "email", "nome"))).where(
-    User.__table__.c.id == bindparam("id"))
+_USER = User.__table__.c
+_SESSIONS = LoginSession.__table__.c
+_ACCOUNT_BY_SESSION = (
+    select(_USER.id, _USER.email, _USER.nome, _USER.staff, _SESSIONS.created_at)
+    .join(LoginSession.__table__, _SESSIONS.user_id == _USER.id)
+    .where(_SESSIONS.id == bindparam("session"))
+)
 
 
-def load_account(user_id: str) -> Account | None:
-    """The account of a session's user id (Flask-Login's user loader), or None."""
-    if not user_id.isdigit() or len(user_id) > 18:
+def _digest(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def session_max_age() -> timedelta:
+    """How long a login lasts, whatever the browser does with its cookie."""
+    return timedelta(hours=float(current_app.config.get("PATTI_SESSION_ORE", 12)))
+
+
+def load_account(session_key: str) -> Account | None:
+    """The account of a session cookie's key (Flask-Login's user loader), or None when that login has ended."""
+    if not session_key or len(session_key) > 100:
         return None
-    row = db.session.connection().execute(_ACCOUNT_BY_ID, {"id": int(user_id)}).one_or_none()
-    return Account(*row) if row is not None else None
+    row = db.session.connection().execute(_ACCOUNT_BY_SESSION, {"session": _digest(session_key)}).one_or_none()
+    if row is None or row.created_at < _now() - session_max_age():
+        return None
+    return Account(row.id, row.email, row.nome, bool(row.staff), session_key)
+
+
+def start_session(user: User) -> Account:
+    """A new login for `user` (a row whose key only this browser's cookie holds); commits."""
+    key = secrets.token_urlsafe(32)
+    db.session.add(LoginSession(id=_digest(key), user_id=user.id, created_at=_now()))
+    db.session.execute(delete(LoginSession).where(LoginSession.user_id == user.id,
+                                                  LoginSession.created_at < _now() - session_max_age()))
+    db.session.commit()
+    return Account(user.id, user.email, user.nome, bool(user.staff), key)
+
+
+def end_session(session_key: str) -> None:
+    """Log this browser out: its key opens nothing any more; commits."""
+    db.session.execute(delete(LoginSession).where(LoginSession.id == _digest(session_key)))
+    db.session.commit()
+
+
+def end_all_sessions(user_id: int) -> int:
+    """Log the user out everywhere; return how many logins ended. Flushes."""
+    ended = db.session.execute(delete(LoginSession).where(LoginSession.user_id == user_id)).rowcount
+    log.info("user %s: %s sessions ended", user_id, ended)
+    return ended
+
+
+def password_problem(password: str, *related: str) -> bool:
+    """True when a password is common or easy to guess (zxcvbn: lists of leaked passwords, words, names, keyboard
+    patterns, dates, repeats), also counting the user's own name and address as known words."""
+    hints = [part for text in related if text for part in [text, *text.replace("@", " ").replace(".", " ").split()]]
+    # zxcvbn reads at most 72 characters (a longer password is judged by its first 72).
+    return zxcvbn(password[:72], user_inputs=[h[:72] for h in hints])["score"] < MIN_PASSWORD_SCORE
 
 
 class EmailTaken(ValueError):
@@ -72,15 +143,16 @@ def get_user_by_email(email: str) -> User | None:
     return db.session.scalar(select(User).where(User.email == normalise_email(email)))
 
 
-def register_user(email: str, nome: str, password: str) -> User:
-    """Create an account and return it.
+def register_user(email: str, nome: str, password: str, *, confirmed: bool = False) -> User:
+    """Create an account and return it (unconfirmed unless `confirmed`: the command line, tests).
 
     :raises EmailTaken: when the address is already registered (the session is rolled back if the database said so).
     """
     email = normalise_email(email)
     if get_user_by_email(email) is not None:
         raise EmailTaken(email)
-    user = User(email=email, nome=nome.strip(), password_hash=hash_password(password))
+    user = User(email=email, nome=nome.strip(), password_hash=hash_password(password),
+                email_confermata_at=_now() if confirmed else None)
     db.session.add(user)
     try:
         db.session.flush()
@@ -90,6 +162,41 @@ def register_user(email: str, nome: str, password: str) -> User:
         raise EmailTaken(email) from error
     log.info("registered user %s", user.id)
     return user
+
+
+def sign_up(email: str, nome: str, password: str) -> tuple[User, bool]:
+    """A registration from the web: (the account, whether it is new or still unconfirmed) -- then the caller mails a
+    confirmation link -- or (the confirmed account that has the address, False) -- then the caller mails a note
+    that it exists. Costs one password hash either way. Flushes.
+
+    Registering again an address nobody confirmed replaces its name and password: whoever confirms it owns it, so
+    nobody can hold an address hostage by registering it first.
+    """
+    email = normalise_email(email)
+    existing = get_user_by_email(email)
+    hashed = hash_password(password)
+    if existing is None:
+        user = User(email=email, nome=nome.strip(), password_hash=hashed)
+        db.session.add(user)
+        try:
+            db.session.flush()
+            log.info("registered user %s", user.id)
+            return user, True
+        except IntegrityError:  # the same address registered at this very moment
+            db.session.rollback()
+            existing = get_user_by_email(email)
+    if existing.email_confermata_at is None:
+        existing.nome, existing.password_hash = nome.strip(), hashed
+        db.session.flush()
+        return existing, True
+    return existing, False
+
+
+def confirm_email(user: User) -> None:
+    if user.email_confermata_at is None:
+        user.email_confermata_at = _now()
+        db.session.flush()
+        log.info("email confirmed for user %s", user.id)
 
 
 def authenticate(email: str, password: str) -> User | None:
@@ -103,14 +210,15 @@ def authenticate(email: str, password: str) -> User | None:
 
 
 def set_password(user: User, password: str) -> None:
-    """Replace the user's password (which also voids every reset link issued before)."""
+    """Replace the user's password: every reset link issued before dies, and every login ends."""
     user.password_hash = hash_password(password)
+    end_all_sessions(user.id)
     db.session.flush()
     log.info("password changed for user %s", user.id)
 
 
-def _serializer() -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=RESET_SALT)
+def _serializer(salt: str = RESET_SALT) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=salt)
 
 
 def _fingerprint(user: User) -> str:
@@ -141,3 +249,20 @@ def user_from_reset_token(token: str) -> User | None:
     if user is None or not hmac.compare_digest(_fingerprint(user), data["pw"]):
         return None
     return user
+
+
+def make_confirmation_token(user: User) -> str:
+    """A signed, timed token that confirms `user`'s address (for that address only)."""
+    return _serializer(CONFIRM_SALT).dumps({"id": user.id, "email": user.email})
+
+
+def user_from_confirmation_token(token: str) -> User | None:
+    """The user of a valid confirmation token, or None (forged, expired, or the address changed since)."""
+    try:
+        data = _serializer(CONFIRM_SALT).loads(token, max_age=CONFIRM_MAX_AGE)
+    except BadData:
+        return None
+    if not isinstance(data, dict) or not isinstance(data.get("id"), int) or not isinstance(data.get("email"), str):
+        return None
+    user = db.session.get(User, data["id"])
+    return user if user is not None and user.email == data["email"] else None

@@ -78,6 +78,7 @@ def _serve(filename: str):
         response.cache_control.max_age = YEAR
         response.cache_control.immutable = True
     else:
+        response.cache_control.public = True
         response.cache_control.no_cache = True
     return response.make_conditional(request)
 

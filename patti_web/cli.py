@@ -1,8 +1,10 @@
-"""Command line: `flask --app wsgi patti check|import|export|export-docx` (docs/contract.md) and `flask translate`."""
+"""Command line: `flask --app wsgi patti check|import|export|export-docx|create-staff|remove-staff` (docs/contract.md)
+and `flask translate`."""
 
 from __future__ import annotations
 
 import json
+import secrets
 import subprocess
 import sys
 from datetime import datetime
@@ -10,10 +12,11 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import click
-from flask import Flask
+from flask import Flask, current_app
 from flask.cli import AppGroup
 from sqlalchemy.exc import SQLAlchemyError
 
+from patti_web import accounts
 from patti_web.accounts import get_user_by_email
 from patti_web.documents import build_manifestazione_docx, pdf
 from patti_web.domanda import MAX_DOCUMENT_BYTES, DocumentError, Domanda, read_document, write_document
@@ -21,6 +24,7 @@ from patti_web.extensions import db
 from patti_web.i18n import TIMEZONE, TRANSLATIONS_DIR
 from patti_web.i18n import gettext as _
 from patti_web.rules import check_application, has_errors
+from patti_web.security import external_url
 from patti_web.services import NotFound, current_edition, import_application, load
 
 EXIT_OK, EXIT_ERRORS, EXIT_UNREADABLE = 0, 1, 2
@@ -139,6 +143,48 @@ def export_docx_command(file: str, output: str, day) -> None:
                      count=sum(f.severity == "error" for f in findings)), err=True)
     else:
         click.echo(_("%(path)s written.", path=output))
+
+
+@patti.command("create-staff")
+@click.argument("email")
+@click.option("--nome", default="", help="Name of a new staff account (default: the address).")
+def create_staff_command(email: str, nome: str) -> None:
+    """Make EMAIL staff (read-only access to every application); create the account if there is none.
+
+    A new account gets no usable password: the command prints a link (valid for PASSWORD_RESET_MAX_AGE seconds)
+    where its owner chooses one. Staff cannot be made from the web.
+    """
+    email = accounts.normalise_email(email)
+    if not email or "@" not in email:
+        _fail(_("“%(email)s” is not an email address.", email=email))
+    user = get_user_by_email(email)
+    if user is None:
+        user = accounts.register_user(email, nome or email, secrets.token_urlsafe(32), confirmed=True)
+        created = True
+    else:
+        created = False
+    user.staff = True
+    accounts.confirm_email(user)
+    accounts.end_all_sessions(user.id)  # a role changes: log in again
+    db.session.commit()
+    click.echo(_("%(email)s is staff: it reads every application and its documents, and changes none.", email=email))
+    if created:
+        with current_app.test_request_context():
+            link = external_url("auth.reset_password", token=accounts.make_reset_token(user))
+        click.echo(_("Account created. To choose its password, open: %(link)s", link=link))
+
+
+@patti.command("remove-staff")
+@click.argument("email")
+def remove_staff_command(email: str) -> None:
+    """Take staff access away from EMAIL (the account stays, with only its own applications)."""
+    user = get_user_by_email(email)
+    if user is None or not user.staff:
+        _fail(_("“%(email)s” is not staff.", email=accounts.normalise_email(email)))
+    user.staff = False
+    accounts.end_all_sessions(user.id)
+    db.session.commit()
+    click.echo(_("%(email)s is no longer staff.", email=user.email))
 
 
 def _pybabel(*args: str) -> None:

@@ -11,6 +11,15 @@ def _date(name: str) -> date | None:
     return date.fromisoformat(value) if value else None
 
 
+def _flag(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    return default if value is None else value.strip().lower() in ("1", "true", "yes", "on")
+
+
+def _list(name: str) -> list[str]:
+    return [item.strip() for item in os.environ.get(name, "").split(",") if item.strip()]
+
+
 def _database_url() -> str | None:
     url = os.environ.get("DATABASE_URL")
     if url and url.startswith(("postgres://", "postgresql://")):
@@ -46,6 +55,24 @@ class Config:
     # A CSRF token lives as long as the session, so a long form typed slowly is not refused.
     WTF_CSRF_TIME_LIMIT = None
     SESSION_COOKIE_SAMESITE = "Lax"
+    # Where the portal is reached, e.g. https://patti.example.it: links in mails are built from it, never from the
+    # Host header of a request. Without it, links use the request's host, which must then be one of TRUSTED_HOSTS.
+    PATTI_BASE_URL = os.environ.get("PATTI_BASE_URL", "").rstrip("/") or None
+    PREFERRED_URL_SCHEME = os.environ.get("PREFERRED_URL_SCHEME") or (
+        "https" if (PATTI_BASE_URL or "").startswith("https://") else "http")
+    # Host names the portal answers to (Werkzeug answers 400 to any other): PATTI_TRUSTED_HOSTS, comma separated,
+    # plus the base URL's host; by default only this machine (./run and the tests).
+    TRUSTED_HOSTS = _list("PATTI_TRUSTED_HOSTS") or ["127.0.0.1", "localhost"]
+    # Cookies only over HTTPS: on by default when the portal is served over HTTPS.
+    SESSION_COOKIE_SECURE = _flag("PATTI_COOKIE_SECURE", PREFERRED_URL_SCHEME == "https")
+    # Behind a reverse proxy: how many proxies set X-Forwarded-For/-Proto/-Host (0: none, trust no such header).
+    PATTI_PROXY_FIX = int(os.environ.get("PATTI_PROXY_FIX", "0"))
+    # How long a login lasts (hours), whatever the browser does with its cookie.
+    PATTI_SESSION_ORE = float(os.environ.get("PATTI_SESSION_ORE", "12"))
+    # Rate limits (Flask-Limiter): in memory per worker by default; e.g. redis://host:6379 to share them.
+    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+    RATELIMIT_HEADERS_ENABLED = True
+    RATELIMIT_ENABLED = _flag("RATELIMIT_ENABLED", True)
     # Outgoing mail (password reset links). Without MAIL_SERVER the mail is written to the log (development).
     MAIL_SERVER = os.environ.get("MAIL_SERVER")
     MAIL_PORT = int(os.environ.get("MAIL_PORT", "25"))

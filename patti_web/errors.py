@@ -3,21 +3,17 @@
 from __future__ import annotations
 
 import logging
-from urllib.parse import urlsplit
 
 from flask import Flask, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from htmx_flask import make_response
-from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.exceptions import Forbidden, HTTPException, InternalServerError, NotFound
 
+from patti_web import services, stash
 from patti_web.extensions import db, login_manager
 from patti_web.htmx import is_partial_request
 from patti_web.i18n import gettext as _
-from patti_web.services import stash_form
-
-# What may be kept of a form typed in an expired session: no passwords, nothing huge.
-_MAX_STASH_VALUES = 2000
 
 log = logging.getLogger(__name__)
 
@@ -34,33 +30,25 @@ def _redirect(url: str):
 
 
 def keep_typing_and_log_in():
-    """Send to the login page; a form POSTed in an expired session is kept server-side and comes back after login.
-
-    The form's page gets `?ripristina=<key>` and shows what was typed (see views.applications._formdata).
+    """Send to the login page; a form POSTed in an expired session is kept for this browser and comes back, filled
+    in, when the user who may edit that application opens the form again after logging in (see patti_web.stash).
     """
     if request.method == "GET":
         flash(_("Log in to continue."), "info")
         return _redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
-    flash(_("Your session has expired. Log in again to continue."), "info")
-    return _redirect(url_for("auth.login", next=_back_to_the_form()))
+    kept = stash.keep_this_form()
+    if kept:
+        flash(_("Your session has expired: what you typed has been kept. Log in again to continue."), "info")
+    else:
+        flash(_("Your session has expired. Log in again to continue."), "info")
+    response = _redirect(url_for("auth.login", next=_form_page()))
+    stash.remember(response, kept)
+    return response
 
 
-def _same_origin() -> bool:
-    """Did the POST come from one of our own pages? (Never keep what another site POSTed in the user's name.)"""
-    source = request.headers.get("Origin") or request.headers.get("Referer") or ""
-    return urlsplit(source).netloc == request.host
-
-
-def _back_to_the_form() -> str:
-    """The page of the form just POSTed, with the key of what was typed into it (kept server-side)."""
+def _form_page() -> str:
     rule = request.url_rule
-    if rule is None or "GET" not in rule.methods:
-        return url_for("applications.index")
-    values = [(k, v) for k, v in request.form.items(multi=True) if "password" not in k]
-    if not values or len(values) > _MAX_STASH_VALUES or not _same_origin():
-        return request.path
-    token = stash_form(request.path, values)
-    return f"{request.path}?ripristina={token}"
+    return request.path if rule is not None and "GET" in rule.methods else url_for("applications.index")
 
 
 def register_error_handlers(app: Flask) -> None:
@@ -72,21 +60,42 @@ def register_error_handlers(app: Flask) -> None:
             if not current_user.is_authenticated:
                 # An expired session also loses its CSRF token: the same case as an expired login.
                 return keep_typing_and_log_in()
-            flash(_("The form had expired: what you typed has been kept. Check it and save again."), "info")
-            return _redirect(_back_to_the_form())
+            kept = stash.keep_this_form()
+            if kept:
+                flash(_("The form had expired: what you typed has been kept. Check it and save again."), "info")
+            else:
+                flash(_("The form had expired and what you typed could not be kept: type it again and save."),
+                      "info")
+            response = _redirect(_form_page())
+            stash.remember(response, kept)
+            return response
         return _page(400, _("The form has expired"),
                      _("For your security the form could not be accepted. Go back, reload the page and try again."))
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
         messages = {
+            403: (_("Not allowed"), _("Your role on this application does not allow this: whoever may only read "
+                                        "it can open its pages and download its documents.")),
             404: (_("Page not found"), _("The page you asked for does not exist or is no longer available.")),
+            429: (_("Too many attempts"), _("Too many requests in a short time: wait a few minutes, then try "
+                                            "again.")),
             405: (_("Action not allowed"), _("This page cannot be used this way.")),
             413: (_("File too large"), _("The file you sent is too large.")),
         }
         title, message = messages.get(error.code, (_("Request not accepted"),
                                                    _("The request could not be processed.")))
         return _page(error.code or 400, title, message)
+
+    # A use case that finds no application for the user (or no such item) is a 404; one their role does not allow
+    # is a 403: views may let these through.
+    @app.errorhandler(services.NotFound)
+    def not_found(error):
+        return http_error(NotFound())
+
+    @app.errorhandler(services.Forbidden)
+    def forbidden(error):
+        return http_error(Forbidden())
 
     @app.errorhandler(InternalServerError)
     @app.errorhandler(Exception)

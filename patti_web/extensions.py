@@ -2,6 +2,8 @@
 
 from flask_babel import Babel
 from flask_compress import Compress
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
@@ -29,3 +31,5 @@ babel = Babel()
 csrf = CSRFProtect()
 compress = Compress()
 login_manager = LoginManager()
+# Limits are set per route (views/auth.py, views/people.py); the address is the client's, after ProxyFix.
+limiter = Limiter(key_func=get_remote_address)

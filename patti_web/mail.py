@@ -1,14 +1,20 @@
-"""Outgoing mail over SMTP. Without MAIL_SERVER (development) the message is written to the log instead."""
+"""Outgoing mail over SMTP, sent outside the request by one background thread per process: a page never waits for a
+mail server, and its timing does not tell whether a mail left. Without MAIL_SERVER (development) the message is
+written to the log instead, and kept in the app's outbox (the last 50: tests and the browser tests read it).
+"""
 
 from __future__ import annotations
 
 import logging
 import smtplib
 import ssl
+import threading
+from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid, parseaddr
 
-from flask import current_app
+from flask import Flask, current_app
 
 log = logging.getLogger("patti_web.mail")
 
@@ -30,17 +36,57 @@ def build_message(to: str, subject: str, body: str) -> EmailMessage:
     return message
 
 
-def send_mail(to: str, subject: str, body: str) -> None:
-    """Send a plain-text mail, or log it when no server is configured.
+_executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="patti-mail")
+_pending: set[Future] = set()
+_pending_lock = threading.Lock()
 
-    :raises OSError: when the server cannot be reached or refuses the mail (smtplib.SMTPException included).
+
+def outbox(app: Flask) -> deque[EmailMessage]:
+    """The messages this app wrote to the log instead of sending them (no MAIL_SERVER), newest last."""
+    return app.extensions.setdefault("patti_outbox", deque(maxlen=50))
+
+
+def send_mail(to: str, subject: str, body: str) -> None:
+    """Queue a plain-text mail and return at once; it is sent (or logged, without a server) by the mail thread.
+
+    A failure to send is logged there (the page has already answered the same either way).
     """
-    config = current_app.config
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
     message = build_message(to, subject, body)
+    future = _executor.submit(_deliver, app, message)
+    with _pending_lock:
+        _pending.add(future)
+    future.add_done_callback(_forget)
+
+
+def _forget(future: Future) -> None:
+    with _pending_lock:
+        _pending.discard(future)
+
+
+def wait_for_mail(timeout: float = 30) -> None:
+    """Wait until every queued mail is sent or has failed (tests, and the command line before it exits)."""
+    with _pending_lock:
+        queued = set(_pending)
+    wait(queued, timeout=timeout)
+
+
+def _deliver(app: Flask, message: EmailMessage) -> None:
+    with app.app_context():
+        try:
+            _send_now(message)
+        except OSError:  # smtplib.SMTPException included
+            log.exception("could not send the mail %r", message["Subject"])
+
+
+def _send_now(message: EmailMessage) -> None:
+    config = current_app.config
     server = config.get("MAIL_SERVER")
     if not server:
         headers = "\n".join(f"{name}: {value}" for name, value in message.items())
-        log.warning("MAIL_SERVER is not set: mail not sent, shown here instead.\n%s\n\n%s", headers, body)
+        log.warning("MAIL_SERVER is not set: mail not sent, shown here instead.\n%s\n\n%s", headers,
+                    message.get_content())
+        outbox(current_app._get_current_object()).append(message)  # type: ignore[attr-defined]
         return
     with smtplib.SMTP(server, int(config.get("MAIL_PORT") or 25), timeout=TIMEOUT) as smtp:
         if config.get("MAIL_USE_TLS"):
@@ -48,4 +94,4 @@ def send_mail(to: str, subject: str, body: str) -> None:
         if config.get("MAIL_USERNAME"):
             smtp.login(config["MAIL_USERNAME"], config.get("MAIL_PASSWORD") or "")
         smtp.send_message(message)
-    log.info("mail %r sent", subject)
+    log.info("mail %r sent", message["Subject"])

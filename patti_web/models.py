@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from flask_login import UserMixin
-from sqlalchemy import JSON, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text, UniqueConstraint, false
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship
 
@@ -25,7 +25,7 @@ def _now() -> datetime:
 
 
 class User(UserMixin, db.Model):
-    """Someone who prepares applications; sees and changes only their own."""
+    """Someone who prepares applications (their own, and those they are invited to), or staff who read them all."""
 
     __tablename__ = "user_account"
 
@@ -34,6 +34,10 @@ class User(UserMixin, db.Model):
     nome: Mapped[str] = mapped_column(String(200))
     password_hash: Mapped[str] = mapped_column(String(255))
     created_at: Mapped[datetime] = mapped_column(default=_now)
+    # Null until the owner of the address opens the confirmation link: an unconfirmed account cannot log in.
+    email_confermata_at: Mapped[datetime | None] = mapped_column(default=None)
+    # Staff read every application and its documents, and change none. Set only from the command line.
+    staff: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     applications: Mapped[list[Application]] = relationship(back_populates="owner", cascade="all, delete-orphan",
                                                            passive_deletes=True)
@@ -42,8 +46,20 @@ class User(UserMixin, db.Model):
         return f"<User {self.id} {self.email!r}>"
 
 
+class LoginSession(db.Model):
+    """One logged-in browser. The session cookie names it (by a random key whose hash is kept here): logging out
+    deletes it, a password change or "log out everywhere" deletes them all, and a copied cookie opens nothing."""
+
+    __tablename__ = "login_session"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)  # SHA-256 of the key in the cookie
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=_now)
+
+
 class PendingForm(db.Model):
-    """What a user typed into a form when their session had expired, kept until they log in again."""
+    """What someone typed into a form when their session had expired, kept for the same browser (a signed cookie
+    names it) until they log in again."""
 
     __tablename__ = "pending_form"
 
@@ -81,10 +97,47 @@ class Application(db.Model):
     n_avvertenze: Mapped[int] = mapped_column(Integer, default=0)
     sezioni_completate: Mapped[int] = mapped_column(Integer, default=0)
 
+    # The one-time token of the form that created it (new, duplicate, import): a double submit creates one.
+    creation_token: Mapped[str | None] = mapped_column(String(64), default=None)
+
     owner: Mapped[User | None] = relationship(back_populates="applications")
+
+    __table_args__ = (UniqueConstraint("owner_id", "creation_token", name="uq_application_owner_id_creation_token"),)
 
     def __repr__(self) -> str:
         return f"<Application {self.id} v{self.versione} {self.titolo!r}>"
+
+
+class Membership(db.Model):
+    """Someone who works on an application besides its titolare (the owner): a collaboratore edits its content, a
+    lettore reads it and downloads its documents."""
+
+    __tablename__ = "membership"
+    __table_args__ = (UniqueConstraint("application_id", "user_id", name="uq_membership_application_id_user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("application.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
+    ruolo: Mapped[str] = mapped_column(String(20))  # collaboratore, lettore
+    created_at: Mapped[datetime] = mapped_column(default=_now)
+
+
+class Invitation(db.Model):
+    """An invitation to an application, sent by mail as a signed link that expires and works once."""
+
+    __tablename__ = "invitation"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("application.id", ondelete="CASCADE"), index=True)
+    email: Mapped[str] = mapped_column(String(254))
+    ruolo: Mapped[str] = mapped_column(String(20))  # collaboratore, lettore
+    invited_by: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
+    # A random value signed into the link: the link is good only while it matches (a new invitation voids it).
+    nonce: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=_now)
+    accepted_at: Mapped[datetime | None] = mapped_column(default=None)
+    accepted_by: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
+    revoked_at: Mapped[datetime | None] = mapped_column(default=None)
 
 
 class Revision(db.Model):

@@ -13,6 +13,10 @@ did, it starts again on their version. So:
 Each save appends a `Revision` (who, when, which section, the change as an RFC 6902 JSON Patch and its reverse) and
 commits: one commit per request, made here because a lost race must roll back and retry. Views import no model.
 Findings, checklist and section states are computed once per version and kept in memory by (application, version).
+
+Who may do what is decided here, with the application's columns, in the same statement: the titolare (the owner)
+everything, a collaboratore edits the content, a lettore and staff read and download. An application someone has no
+role in does not exist for them (NotFound, a 404); one they may read but not change answers Forbidden (a 403).
 """
 
 from __future__ import annotations
@@ -33,7 +37,7 @@ from zoneinfo import ZoneInfo
 import jsonpatch
 from flask import current_app
 from pydantic import BaseModel, ValidationError
-from sqlalchemy import bindparam, delete, exists, insert, select, update
+from sqlalchemy import and_, bindparam, case, delete, exists, insert, literal, or_, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from patti_web import domanda as doc
@@ -48,7 +52,7 @@ from patti_web.documents import (
 from patti_web.extensions import db
 from patti_web.i18n import TIMEZONE
 from patti_web.i18n import gettext as _
-from patti_web.models import Application, PendingForm, Revision, User
+from patti_web.models import Application, Invitation, Membership, PendingForm, Revision, User
 from patti_web.rules import (
     DONE,
     ERROR,
@@ -69,6 +73,18 @@ SECTIONS = ("capofila", "partenariato", "territorio", "settori", "fabbisogni", "
 
 class NotFound(LookupError):
     """No application (or list item) with that id for this user: a guessed id is a 404."""
+
+
+class Forbidden(PermissionError):
+    """The user may see the application but not do this with it (a lettore saving, a collaboratore inviting)."""
+
+
+# Roles on an application. The titolare is its owner (one), the others are memberships; staff read every one.
+TITOLARE, COLLABORATORE, LETTORE, STAFF = "titolare", "collaboratore", "lettore", "staff"
+MEMBER_ROLES = (COLLABORATORE, LETTORE)
+READ = frozenset({TITOLARE, COLLABORATORE, LETTORE, STAFF})
+EDIT = frozenset({TITOLARE, COLLABORATORE})
+MANAGE = frozenset({TITOLARE})
 
 
 class DuplicateSubmission(Exception):
@@ -128,13 +144,28 @@ class Head:
     n_errori: int
     n_avvertenze: int
     sezioni_completate: int
+    # The role of the user who asked (titolare for the command line, which acts for nobody).
+    ruolo: str = TITOLARE
+
+    @property
+    def can_edit(self) -> bool:
+        return self.ruolo in EDIT
+
+    @property
+    def can_manage(self) -> bool:
+        return self.ruolo in MANAGE
 
 
 _COLUMNS = Application.__table__.c
-_HEAD = tuple(_COLUMNS[name] for name in Head.__dataclass_fields__)
+_MEMBERS = Membership.__table__.c
+_HEAD = tuple(_COLUMNS[name] for name in Head.__dataclass_fields__ if name != "ruolo")
+# The user's role beside the columns: titolare if they own it, else their membership's role (or none).
+_ROLE = case((_COLUMNS.owner_id == bindparam("user"), literal(TITOLARE)), else_=_MEMBERS.ruolo)
+_WITH_MEMBERSHIP = Application.__table__.outerjoin(
+    Membership.__table__, and_(_MEMBERS.application_id == _COLUMNS.id, _MEMBERS.user_id == bindparam("user")))
 # Statements of every page, built once: building a select costs more than running it on SQLite.
 _HEAD_OF = select(*_HEAD).where(_COLUMNS.id == bindparam("id"))
-_HEAD_OF_OWNER = _HEAD_OF.where(_COLUMNS.owner_id == bindparam("owner"))
+_HEAD_FOR_USER = select(*_HEAD, _ROLE).select_from(_WITH_MEMBERSHIP).where(_COLUMNS.id == bindparam("id"))
 _DOCUMENT_OF = select(_COLUMNS.documento).where(_COLUMNS.id == bindparam("id"))
 
 
@@ -243,30 +274,41 @@ def _cache() -> _VersionCache:
 # Reading ----------------------------------------------------------------------------------------------------------
 
 
-def _head(application_id: int, user: User | None) -> Head:
+def _head(application_id: int, user: User | None, allowed: frozenset[str] = READ) -> Head:
+    """The application's columns and the user's role on it (None: the command line, any application).
+
+    :raises NotFound: no such application, or the user has no role in it.
+    :raises Forbidden: the user's role is not among `allowed`.
+    """
     if not _is_db_id(application_id):
         raise NotFound(application_id)
-    query, values = (_HEAD_OF, {"id": application_id}) if user is None else (
-        _HEAD_OF_OWNER, {"id": application_id, "owner": user.id})
+    if user is None:
+        row = db.session.connection().execute(_HEAD_OF, {"id": application_id}).one_or_none()
+        if row is None:
+            raise NotFound(application_id)
+        return Head(*row)
     # Plain columns through the session's connection: no ORM objects to build on the hottest path of every page.
-    row = db.session.connection().execute(query, values).one_or_none()
-    if row is None:
+    row = db.session.connection().execute(_HEAD_FOR_USER, {"id": application_id, "user": user.id}).one_or_none()
+    role = (row[-1] or (STAFF if getattr(user, "staff", False) else None)) if row is not None else None
+    if role is None:
         raise NotFound(application_id)
-    return Head(*row)
+    if role not in allowed:
+        raise Forbidden(application_id)
+    return Head(*row[:-1], ruolo=role)
 
 
 def _is_db_id(value: int) -> bool:
     return 0 < value < 2**63
 
 
-def get_head(application_id: int, user: User | None) -> Head:
-    """An application's columns, without its document; NotFound when it is not `user`'s (None: any, for the CLI)."""
-    return _head(application_id, user)
+def get_head(application_id: int, user: User | None, allowed: frozenset[str] = READ) -> Head:
+    """An application's columns, without its document (see `_head` for NotFound and Forbidden)."""
+    return _head(application_id, user, allowed)
 
 
-def load(application_id: int, user: User | None) -> State:
+def load(application_id: int, user: User | None, allowed: frozenset[str] = READ) -> State:
     """The current version of an application and what the rules say of it (one SELECT when already analysed)."""
-    head = _head(application_id, user)
+    head = _head(application_id, user, allowed)
     analysis = _cache().get(head)
     if analysis is None:
         stored = db.session.connection().execute(_DOCUMENT_OF, {"id": head.id}).scalar_one()
@@ -276,12 +318,14 @@ def load(application_id: int, user: User | None) -> State:
 
 
 def list_applications(user: User) -> list[Head]:
-    """The user's applications, last changed first, with their summaries (one query, whatever their number)."""
-    rows = db.session.execute(
-        select(*_HEAD).where(Application.owner_id == user.id)
-        .order_by(Application.updated_at.desc(), Application.id.desc())
-    ).all()
-    return [Head(*row) for row in rows]
+    """The applications the user has a role in (staff: every one), last changed first, with their summaries and the
+    user's role (one query, whatever their number)."""
+    query = (select(*_HEAD, _ROLE).select_from(_WITH_MEMBERSHIP)
+             .order_by(Application.updated_at.desc(), Application.id.desc()))
+    if not getattr(user, "staff", False):
+        query = query.where(or_(_COLUMNS.owner_id == bindparam("user"), _MEMBERS.user_id.is_not(None)))
+    rows = db.session.execute(query, {"user": user.id}).all()
+    return [Head(*row[:-1], ruolo=row[-1] or STAFF) for row in rows]
 
 
 def document_date(head: Head) -> date:
@@ -475,7 +519,7 @@ def _save(application_id: int, user: User | None, *, sezione: str, azione: str,
     """Apply `change` to the current version and store the result as the next version; return it and what
     `change` returned. Starts again on a newer version when somebody saved meanwhile."""
     for attempt in range(MAX_ATTEMPTS):
-        head = _head(application_id, user)
+        head = _head(application_id, user, EDIT)
         if form_token and db.session.scalar(select(exists().where(
                 Revision.application_id == head.id, Revision.form_token == form_token))):
             raise DuplicateSubmission(form_token)
@@ -520,15 +564,31 @@ def _save(application_id: int, user: User | None, *, sezione: str, azione: str,
     raise Busy(application_id)
 
 
-def _insert(domanda: doc.Domanda, owner: User | None, azione: str) -> Head:
-    """Store a new application (version 1) from a document, with its first revision; commits."""
+def _insert(domanda: doc.Domanda, owner: User | None, azione: str, creation_token: str | None = None) -> Head:
+    """Store a new application (version 1) from a document, with its first revision; commits.
+
+    `creation_token` is the one-time token of the form that asked for it: the same form submitted twice (a double
+    click, a resent request) finds the application the first submission made instead of making another.
+    """
+    if owner is not None and creation_token:
+        made = _made_by(owner, creation_token)
+        if made is not None:
+            return made
     data, domanda = _stored(prepare_for_portal(domanda))
     analysis = analyse(domanda)
     now = datetime.now(UTC).replace(tzinfo=None)
     application = Application(owner_id=owner.id if owner else None, edizione=current_edition().chiave,
-                              versione=1, documento=data, created_at=now, updated_at=now, **summary_of(analysis))
+                              versione=1, documento=data, created_at=now, updated_at=now,
+                              creation_token=creation_token or None, **summary_of(analysis))
     db.session.add(application)
-    db.session.flush()
+    try:
+        db.session.flush()
+    except IntegrityError:
+        db.session.rollback()  # the other submission of the same form was a moment faster
+        made = _made_by(owner, creation_token) if owner is not None and creation_token else None
+        if made is None:
+            raise
+        return made
     db.session.add(Revision(application_id=application.id, versione=1, user_id=owner.id if owner else None,
                             created_at=now, sezione="documento", azione=azione,
                             patch=jsonpatch.make_patch({}, data).patch, reverse=jsonpatch.make_patch(data, {}).patch))
@@ -539,26 +599,34 @@ def _insert(domanda: doc.Domanda, owner: User | None, azione: str) -> Head:
     return head
 
 
-def create_application(owner: User, titolo: str) -> Head:
+def _made_by(owner: User, creation_token: str) -> Head | None:
+    found = db.session.scalar(select(Application.id).where(Application.owner_id == owner.id,
+                                                           Application.creation_token == creation_token))
+    return _head(found, None) if found is not None else None
+
+
+def create_application(owner: User, titolo: str, creation_token: str | None = None) -> Head:
     """Start an empty application with its title."""
-    return _insert(doc.Domanda(titolo=titolo), owner, "creazione")
+    return _insert(doc.Domanda(titolo=titolo), owner, "creazione", creation_token)
 
 
-def import_application(domanda: doc.Domanda, owner: User | None = None) -> Head:
+def import_application(domanda: doc.Domanda, owner: User | None = None, creation_token: str | None = None) -> Head:
     """Store a new application from a document (a @1 one is upgraded to @2)."""
-    return _insert(domanda, owner, "importazione")
+    return _insert(domanda, owner, "importazione", creation_token)
 
 
-def duplicate_application(application_id: int, owner: User) -> Head:
-    """A copy of the application for the same owner, titled as a copy."""
-    domanda = load(application_id, owner).domanda.model_copy(deep=True)
+def duplicate_application(application_id: int, owner: User, creation_token: str | None = None) -> Head:
+    """A copy of the application, owned by who asked (they must be able to edit the original), titled as a copy."""
+    domanda = load(application_id, owner, EDIT).domanda.model_copy(deep=True)
     domanda.titolo = _("%(title)s (copy)", title=domanda.titolo)[:300]
-    return _insert(domanda, owner, "duplicazione")
+    return _insert(domanda, owner, "duplicazione", creation_token)
 
 
 def delete_application(application_id: int, owner: User) -> str:
-    """Delete the application and its history; return its title (for the message)."""
-    head = _head(application_id, owner)
+    """Delete the application and its history (titolare only); return its title (for the message)."""
+    head = _head(application_id, owner, MANAGE)
+    db.session.execute(delete(Invitation).where(Invitation.application_id == head.id))
+    db.session.execute(delete(Membership).where(Membership.application_id == head.id))
     db.session.execute(delete(Revision).where(Revision.application_id == head.id))
     db.session.execute(delete(Application).where(Application.id == head.id))
     db.session.commit()

@@ -22,6 +22,12 @@ def shown_value(value: object) -> str:
     return str(value)
 
 
+def role_name(role: str) -> str:
+    """A role on an application, in words."""
+    names = {"titolare": _("Owner"), "collaboratore": _("Collaborator"), "lettore": _("Reader"), "staff": _("Staff")}
+    return names.get(role, role)
+
+
 def register_template_helpers(app: Flask) -> None:
     # Templates translate through the one Italian catalogue, loaded once (i18n.translations), like the rules and the
     # documents: Flask-Babel's own callables look the catalogue up again on every string of every page.
@@ -33,6 +39,7 @@ def register_template_helpers(app: Flask) -> None:
     app.add_template_filter(i18n.format_number, "numero")
     app.add_template_filter(i18n.format_money, "euro")
     app.add_template_filter(shown_value, "valore")
+    app.add_template_filter(role_name, "ruolo")
     app.add_template_global(current_edition, "edizione")
 
     @app.template_global("finestra")

@@ -57,7 +57,7 @@ def sample() -> Domanda:
 def prepare(app) -> str:
     """Create the user and the application; return the application's path ("/domande/1")."""
     with app.app_context():
-        user = accounts.register_user(EMAIL, "Giulia Bianchi", PASSWORD)
+        user = accounts.register_user(EMAIL, "Giulia Bianchi", PASSWORD, confirmed=True)
         application = services.import_application(sample(), user)
         path = f"/domande/{application.id}"
         db.session.remove()

@@ -3,6 +3,7 @@ from __future__ import annotations
 import copy
 import json
 import os
+from datetime import UTC, datetime
 
 import pytest
 from flask import g
@@ -97,7 +98,7 @@ def make_user(app):
     def make(email=None, nome="Utente di prova", password="password-di-prova"):
         counter["n"] += 1
         user = User(email=email or f"utente{counter['n']}@example.it", nome=nome,
-                    password_hash=generate_password_hash(password))
+                    password_hash=generate_password_hash(password), email_confermata_at=datetime.now(UTC))
         _db.session.add(user)
         _db.session.commit()
         return user
@@ -129,9 +130,9 @@ def stored(store, user, valid_doc):
 
 @pytest.fixture
 def auth_client(app, user):
-    """A test client logged in as `user` (Flask-Login's test client, no form involved)."""
-    from flask_login import FlaskLoginClient
+    """A test client logged in as `user` (a real server-side session, no form involved)."""
+    from patti_web.sandbox import LoggedInClient
 
-    app.test_client_class = FlaskLoginClient
+    app.test_client_class = LoggedInClient
     return app.test_client(user=user)
 

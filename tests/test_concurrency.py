@@ -11,7 +11,6 @@ import threading
 from collections import Counter
 
 import pytest
-from flask_login import FlaskLoginClient
 from flask_migrate import downgrade, upgrade
 from werkzeug.security import generate_password_hash
 
@@ -20,7 +19,7 @@ from patti_web.domanda import Fabbisogno, Partner, read_document, write_document
 from patti_web.extensions import db
 from patti_web.models import User
 from patti_web.samples import partita_iva, sample_domanda
-from patti_web.sandbox import make_sandbox_app
+from patti_web.sandbox import LoggedInClient, make_sandbox_app
 
 PG_URL = os.environ.get("PATTI_TEST_POSTGRES_URL")
 
@@ -174,7 +173,7 @@ def test_two_stale_edits_of_the_lead_partner_one_wins_the_other_is_refused(paral
 def test_10_parallel_http_adds_of_one_partner_add_it_once(shared):
     """Through the portal: ten browsers post the same partner at once."""
     app, user_id, application_id = shared
-    app.test_client_class = FlaskLoginClient
+    app.test_client_class = LoggedInClient
     cf = partita_iva(888)
     barrier = threading.Barrier(10, timeout=60)
     statuses = [None] * 10

@@ -13,7 +13,8 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from flask_login import FlaskLoginClient
+
+from patti_web.sandbox import LoggedInClient
 
 ROOT = Path(__file__).resolve().parent.parent
 VNU = ROOT / ".venv" / "vnu" / "node_modules" / "vnu-jar" / "build" / "dist" / "vnu.jar"
@@ -29,7 +30,7 @@ def _pages(app, stored, user) -> dict[str, str]:
         ("home", "/"), ("avviso", "/avviso"), ("accedi", "/accedi"), ("registrati", "/registrati"),
         ("password-dimenticata", "/password-dimenticata"), ("404", "/non-esiste"))}
     pages["registrati-con-errori"] = visitor.post("/registrati", data={"email": "x"}).get_data(as_text=True)
-    app.test_client_class = FlaskLoginClient
+    app.test_client_class = LoggedInClient
     client = app.test_client(user=user)
     d = document_of(stored.id)
     base = f"/domande/{stored.id}"

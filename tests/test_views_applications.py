@@ -10,7 +10,6 @@ from html import unescape
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from flask_login import FlaskLoginClient
 from helpers import DATA, document_of
 from sqlalchemy import func, select
 
@@ -18,6 +17,7 @@ from patti_web import services
 from patti_web.extensions import db
 from patti_web.i18n import gettext as _
 from patti_web.models import Application, PendingForm, Revision
+from patti_web.sandbox import LoggedInClient, log_in_client
 
 HX = {"HX-Request": "true"}
 
@@ -84,7 +84,7 @@ def test_every_page_renders_for_its_owner(client, stored):
 
 
 def test_someone_elses_application_is_404_everywhere(app, stored, make_user):
-    app.test_client_class = FlaskLoginClient
+    app.test_client_class = LoggedInClient
     other = app.test_client(user=make_user(email="intruso@example.it"))
     for url in page_urls(stored):
         assert other.get(url).status_code == 404, url
@@ -126,7 +126,7 @@ def test_an_unchanged_checklist_answers_304_to_a_conditional_get(client, stored)
     etag = first.headers["ETag"]
     again = client.get(url, headers={**HX, "If-None-Match": etag})
     assert again.status_code == 304 and again.data == b"" and again.headers["ETag"] == etag
-    assert "private" in again.headers["Cache-Control"] and "HX-Request" in again.headers["Vary"]
+    assert again.headers["Cache-Control"] == "no-store" and "HX-Request" in again.headers["Vary"]
     assert client.get(url, headers={"If-None-Match": etag}).status_code == 200  # the full page is another entity
     client.post(f"/domande/{stored.id}/partenariato", data={**VALID_PARTNER, "form_token": "t-304"})
     changed = client.get(url, headers={**HX, "If-None-Match": etag})
@@ -455,7 +455,7 @@ def test_summary_shows_every_section_with_change_links_and_downloads(client, sto
 
 def test_csrf_is_refused_without_a_token(app, stored, user):
     app.config["WTF_CSRF_ENABLED"] = True
-    app.test_client_class = FlaskLoginClient
+    app.test_client_class = LoggedInClient
     client = app.test_client(user=user)
     response = client.post(f"/domande/{stored.id}/capofila", data={"titolo": "Cambiato"})
     assert response.status_code == 303  # back to the form, nothing saved
@@ -464,25 +464,53 @@ def test_csrf_is_refused_without_a_token(app, stored, user):
     assert len(services.list_applications(user)) == 1
 
 
-def test_a_post_after_the_session_expired_keeps_what_was_typed(app, stored, user):
-    """The session is gone (no cookie): login, then back to the form with the typing restored."""
+def test_a_post_after_the_session_expired_keeps_what_was_typed_for_this_browser(app, stored, user):
+    """The session is gone: login, then back to the form with the typing restored, once, in the same browser."""
     app.config["WTF_CSRF_ENABLED"] = True
-    visitor = app.test_client()
+    browser = app.test_client()
     url = f"/domande/{stored.id}/partenariato"
     typed = {**VALID_PARTNER, "denominazione": "Scritto prima della scadenza", "csrf_token": "stale"}
-    response = visitor.post(url, data=typed, headers={"Origin": "http://localhost"})
+    response = browser.post(url, data=typed, headers={"Origin": "http://localhost"})
     assert response.status_code == 303
     login = urlsplit(response.headers["Location"])
-    assert login.path == "/accedi"
-    next_url = parse_qs(login.query)["next"][0]
-    assert next_url.startswith(f"{url}?ripristina=")
+    assert login.path == "/accedi" and parse_qs(login.query)["next"] == [url]  # no key in any address
+    cookie = response.headers["Set-Cookie"]
+    assert cookie.startswith("patti_moduli=") and "HttpOnly" in cookie and "SameSite=Lax" in cookie
     assert PendingForm.query.count() == 1
-    app.test_client_class = FlaskLoginClient
-    back = app.test_client(user=user).get(next_url)
-    html = back.get_data(as_text=True)
+    log_in_client(browser, user)
+    html = browser.get(url).get_data(as_text=True)
     assert 'value="Scritto prima della scadenza"' in html and re.search(r'<input checked[^>]*value="imprese"', html)
     assert PendingForm.query.count() == 0  # used once
+    assert "Scritto prima della scadenza" not in browser.get(url).get_data(as_text=True)
     assert services.get_head(stored.id, None).n_partner == 6  # not saved by itself
+
+
+def test_a_strangers_stash_never_reaches_the_owner(app, stored, user, make_user):
+    """A stranger POSTs to the owner's form: it is kept for the stranger's browser only, and the stranger, once
+    logged in, may not edit that application, so it is never shown to anyone."""
+    app.config["WTF_CSRF_ENABLED"] = True
+    stranger = app.test_client()
+    url = f"/domande/{stored.id}/capofila"
+    stranger.post(url, data={"denominazione": "Valore dello sconosciuto", "csrf_token": "x"},
+                  headers={"Origin": "http://localhost"})
+    assert PendingForm.query.count() == 1
+    owner = app.test_client()
+    log_in_client(owner, user)
+    assert "Valore dello sconosciuto" not in owner.get(url).get_data(as_text=True)  # another browser: nothing
+    log_in_client(stranger, make_user(email="sconosciuto@example.it"))
+    assert stranger.get(url).status_code == 404  # not theirs: the stash is not even looked at
+    assert PendingForm.query.count() == 1
+
+
+def test_what_is_kept_is_capped_in_size_and_per_client(app, stored):
+    app.config["WTF_CSRF_ENABLED"] = True
+    url = f"/domande/{stored.id}/capofila"
+    visitor = app.test_client()
+    huge = visitor.post(url, data={"denominazione": "x" * 70_000}, headers={"Origin": "http://localhost"})
+    assert "patti_moduli" not in huge.headers.get("Set-Cookie", "") and PendingForm.query.count() == 0
+    for n in range(12):
+        app.test_client().post(url, data={"denominazione": f"n{n}"}, headers={"Origin": "http://localhost"})
+    assert PendingForm.query.count() == 10  # ten an hour from one client
 
 
 def test_a_cross_site_post_is_not_kept(app, stored):
@@ -491,6 +519,10 @@ def test_a_cross_site_post_is_not_kept(app, stored):
                                       headers={"Origin": "https://evil.example"})
     assert response.status_code == 303
     assert PendingForm.query.count() == 0
+    messages = app.test_client()
+    messages.post(f"/domande/{stored.id}/partenariato", data={"denominazione": "Attacco"})
+    page = messages.get("/accedi").get_data(as_text=True)
+    assert "conservato" not in page  # said to be kept only when it was
 
 
 @pytest.mark.parametrize(

@@ -19,6 +19,7 @@ from sqlalchemy import select
 from patti_web import accounts
 from patti_web.extensions import db
 from patti_web.i18n import gettext
+from patti_web.mail import outbox, wait_for_mail
 from patti_web.models import User
 
 APPLICATIONS = "/domande"  # applications.index
@@ -63,25 +64,71 @@ def test_the_register_page_asks_for_name_email_and_password_twice(client):
     assert "<h1>" in html
 
 
-def test_registering_stores_a_hashed_password_logs_in_and_goes_to_the_applications(client):
+def _mails(app) -> list:
+    wait_for_mail()
+    return list(outbox(app))
+
+
+def _link(message, path: str) -> str:
+    match = re.search(rf"https?://\S+{path}\S+", message.get_content())
+    assert match, message.get_content()
+    return match.group(0)
+
+
+def test_registering_stores_a_hashed_password_and_mails_a_confirmation_link(app, client):
     response = client.post("/registrati", data=_registration(email="  Marco@Example.IT "))
-    assert response.status_code == 303
-    assert _path(response) == APPLICATIONS
+    assert response.status_code == 303 and _path(response) == "/accedi"
     user = db.session.scalar(select(User).where(User.email == "marco@example.it"))
-    assert user is not None and user.nome == "Marco Rossi"
+    assert user is not None and user.nome == "Marco Rossi" and user.email_confermata_at is None
     assert user.password_hash.startswith("scrypt:")
     assert "lunga-abbastanza" not in user.password_hash
-    assert _is_logged_in(client)
-
-
-def test_an_email_already_registered_is_refused_whatever_its_case(client, user):
-    response = client.post("/registrati", data=_registration(email=" GIULIA@example.it"))
-    assert response.status_code == 422
-    html = response.get_data(as_text=True)
-    assert _text("An account with this email address already exists: log in, or reset the password if you have "
-                 "forgotten it") in html
-    assert db.session.scalar(select(db.func.count()).select_from(User)) == 1
     assert not _is_logged_in(client)
+    # Not usable before the address is confirmed: the right password gets a new link instead.
+    refused = client.post("/accedi", data={"email": "marco@example.it", "password": "lunga-abbastanza"})
+    assert refused.status_code == 422 and not _is_logged_in(client)
+    mails = _mails(app)
+    assert [m["To"] for m in mails] == ["marco@example.it", "marco@example.it"]
+    link = _link(mails[0], "/conferma/")
+    confirmed = client.get(link)
+    assert confirmed.status_code == 303 and _path(confirmed) == "/accedi"
+    assert confirmed.headers["Referrer-Policy"] == "no-referrer"
+    assert client.post("/accedi", data={"email": "marco@example.it", "password": "lunga-abbastanza"}
+                       ).status_code == 303
+    assert client.get("/conferma/nonsense").status_code == 400
+
+
+def test_a_known_address_gets_the_same_answer_and_a_mail_saying_it_has_an_account(app, client, user):
+    new = client.post("/registrati", data=_registration(email="nuovo@example.it"))
+    known = client.post("/registrati", data=_registration(email=" GIULIA@example.it"))
+    assert new.status_code == known.status_code == 303 and _path(new) == _path(known) == "/accedi"
+    page_new = client.get("/accedi").get_data(as_text=True)  # the flash of both, in order
+    assert "nuovo@example.it" in page_new and "giulia@example.it" in page_new
+    assert db.session.scalar(select(db.func.count()).select_from(User)) == 2
+    assert db.session.get(User, user.id).password_hash == user.password_hash  # nothing changed for Giulia
+    mails = {m["To"]: m for m in _mails(app)}
+    assert "/conferma/" in mails["nuovo@example.it"].get_content()
+    assert "/conferma/" not in mails["giulia@example.it"].get_content()
+    assert "/password-dimenticata" in mails["giulia@example.it"].get_content()
+    assert not _is_logged_in(client)
+
+
+def test_an_unconfirmed_registration_can_be_made_again_by_the_owner_of_the_address(app, client):
+    client.post("/registrati", data=_registration(password="una password scelta da altri",
+                                                  password_conferma="una password scelta da altri"))
+    client.post("/registrati", data=_registration(nome="Marco Vero"))
+    user = db.session.scalar(select(User).where(User.email == "marco@example.it"))
+    assert user.nome == "Marco Vero" and accounts.authenticate("marco@example.it", "lunga-abbastanza") is not None
+    assert db.session.scalar(select(db.func.count()).select_from(User)) == 1
+
+
+@pytest.mark.parametrize("password", ["aaaaaaaaaa", "1234567890", "password123", "qwertyuiop", "rossimarco",
+                                      "juventus1897"])
+def test_common_and_guessable_passwords_are_refused(client, password):
+    response = client.post("/registrati", data=_registration(password=password, password_conferma=password))
+    assert response.status_code == 422
+    assert _text("The password is too common or easy to guess: choose a longer one, for example three or four "
+                 "unrelated words") in response.get_data(as_text=True)
+    assert db.session.scalar(select(db.func.count()).select_from(User)) == 0
 
 
 @pytest.mark.parametrize(("changes", "field", "message", "variables"), [
@@ -225,13 +272,31 @@ class _Inbox:
     """An aiosmtpd handler that keeps every message it receives."""
 
     def __init__(self):
-        self.messages: list[email.message.EmailMessage] = []
-        self.recipients: list[list[str]] = []
+        self.received: list[email.message.EmailMessage] = []
+        self.envelopes: list[list[str]] = []
 
     async def handle_DATA(self, server, session, envelope):
-        self.messages.append(email.message_from_bytes(envelope.content, policy=email.policy.default))
-        self.recipients.append(list(envelope.rcpt_tos))
+        self.received.append(email.message_from_bytes(envelope.content, policy=email.policy.default))
+        self.envelopes.append(list(envelope.rcpt_tos))
         return "250 OK"
+
+
+class _Mailbox:
+    """What the tests look at: the inbox once every queued mail has left (mail is sent by the mail thread). Not the
+    handler itself: aiosmtpd inspects the handler's attributes from its own thread."""
+
+    def __init__(self, handler: _Inbox):
+        self._handler = handler
+
+    @property
+    def messages(self) -> list[email.message.EmailMessage]:
+        wait_for_mail()
+        return self._handler.received
+
+    @property
+    def recipients(self) -> list[list[str]]:
+        wait_for_mail()
+        return self._handler.envelopes
 
 
 def _free_port() -> int:
@@ -247,7 +312,7 @@ def inbox(app):
     controller = Controller(handler, hostname="127.0.0.1", port=_free_port())
     controller.start()
     app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=controller.port, MAIL_USE_TLS=False, MAIL_USERNAME=None)
-    yield handler
+    yield _Mailbox(handler)
     controller.stop()
 
 
@@ -347,6 +412,7 @@ def test_without_a_mail_server_the_mail_goes_to_the_log(app, client, user, caplo
     app.config["MAIL_SERVER"] = None
     with caplog.at_level("WARNING", logger="patti_web.mail"):
         html = _ask_for_link(client, user.email)
+        wait_for_mail()
     assert _text(RESET_SENT) in html
     records = [r for r in caplog.records if r.name == "patti_web.mail" and r.levelname == "WARNING"]
     assert len(records) == 1
@@ -358,10 +424,11 @@ def test_without_a_mail_server_the_mail_goes_to_the_log(app, client, user, caplo
 
 def test_a_mail_server_that_does_not_answer_is_logged_not_a_500(app, client, user, caplog):
     app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=_free_port())  # nothing listens there
-    with caplog.at_level("ERROR", logger="patti_web.views.auth"):
+    with caplog.at_level("ERROR", logger="patti_web.mail"):
         html = _ask_for_link(client, user.email)
+        wait_for_mail()
     assert _text(RESET_SENT) in html
-    assert any(r.name == "patti_web.views.auth" and r.exc_info for r in caplog.records)
+    assert any(r.name == "patti_web.mail" and r.exc_info for r in caplog.records)
 
 
 def test_a_wrong_address_shape_is_refused_on_the_forgotten_password_form(client, inbox):

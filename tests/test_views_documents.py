@@ -76,9 +76,9 @@ def test_an_unknown_application_is_404(client):
 
 
 def test_someone_elses_application_is_404_and_a_visitor_must_log_in(app, stored, make_user):
-    from flask_login import FlaskLoginClient
+    from patti_web.sandbox import LoggedInClient
 
-    app.test_client_class = FlaskLoginClient
+    app.test_client_class = LoggedInClient
     other = app.test_client(user=make_user(email="altro@example.it"))
     assert other.get(f"/domande/{stored.id}/manifestazione.docx").status_code == 404
     assert other.get(f"/domande/{stored.id}/manifestazione.pdf").status_code == 404
@@ -154,9 +154,9 @@ def test_all_the_letters_come_in_one_zip(client, stored, valid_doc):
 
 
 def test_someone_elses_letters_are_404(app, stored, make_user):
-    from flask_login import FlaskLoginClient
+    from patti_web.sandbox import LoggedInClient
 
-    app.test_client_class = FlaskLoginClient
+    app.test_client_class = LoggedInClient
     other = app.test_client(user=make_user(email="altro@example.it"))
     for url in ("adesioni/p1.docx", "adesioni/p1.pdf", "adesioni.zip", "adesioni-pdf.zip"):
         assert other.get(f"/domande/{stored.id}/{url}").status_code == 404, url

@@ -400,19 +400,23 @@ def _ateco_codes(form, field):
 # The forms.
 
 
-class NewApplicationForm(FlaskForm):
+class NewApplicationForm(OneTimeTokenMixin, FlaskForm):
     titolo = StringField(_l("Title of the Patto"), [
         Given(_l("give the Patto a title (you can change it later).")), limits_of(doc.Domanda, "titolo")],
         filters=[_strip])
 
 
-class ImportForm(FlaskForm):
+class ImportForm(OneTimeTokenMixin, FlaskForm):
     documento = FileField(_l("JSON file (patti-web/domanda)"),
                           [FileRequired(message=_l("JSON file: choose a file to import."))])
 
 
 class EmptyForm(FlaskForm):
     """Buttons that only POST (delete, duplicate, remove): the CSRF token and nothing else."""
+
+
+class DuplicateForm(OneTimeTokenMixin, FlaskForm):
+    """The "Duplicate" button: the CSRF token and a one-time token (a double click makes one copy)."""
 
 
 class CapofilaForm(VersionMixin, SectionForm):
@@ -555,3 +559,31 @@ class InterventionForm(VersionMixin, OneTimeTokenMixin, SectionForm):
 
     def is_empty(self) -> bool:
         return not (self.titolo.data or self.descrizione.data or self.destinatari.data or self.fabbisogni.data)
+
+
+# What a change touched, in words (the activity page) --------------------------------------------------------------
+
+_SECTION_FORMS = (CapofilaForm, PartnerForm, TerritoryForm, SectorForm, NeedForm, InterventionForm)
+
+
+def label_of_path(path: str) -> str | None:
+    """The label of the form field a JSON Pointer of the document lands in: "/capofila/sede/cap" -> "CAP della sede
+    legale", "/partner/3/sede/provincia" -> "Provincia...", "/titolo" -> "Titolo del Patto"; None if no field does."""
+    parts = [p for p in path.strip("/").split("/") if p and not p.isdigit()]
+    if parts == ["titolo"]:
+        return str(CapofilaForm.titolo.args[0])
+    for form in _SECTION_FORMS:
+        if parts[:1] != [form.section]:
+            continue
+        rest = parts[1:]
+        for end in range(len(rest), 0, -1):
+            field = getattr(form, "_".join(rest[:end]), None)
+            if field is None or not getattr(field, "args", None):
+                continue
+            if field.field_class is FieldList:  # a list of sub-forms: the field of the sub-form, if the path says it
+                sub = getattr(field.args[0].args[0], "_".join(rest[end:]), None) if rest[end:] else None
+                if sub is not None:
+                    return gettext("%(list)s: %(field)s", list=str(field.args[1]), field=str(sub.args[0]))
+                return str(field.args[1])
+            return str(field.args[0])
+    return None

@@ -5,7 +5,9 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, StringField
-from wtforms.validators import DataRequired, EqualTo, Length, Regexp
+from wtforms.validators import DataRequired, EqualTo, Length, Regexp, ValidationError
+
+from patti_web.accounts import password_problem
 
 # A shape check only (something@domain.tld, no spaces); whether the address works is learnt by writing to it.
 EMAIL_SHAPE = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
@@ -41,7 +43,19 @@ def _new_password_fields() -> tuple[PasswordField, PasswordField]:
     return password, confirmation
 
 
-class RegisterForm(FlaskForm):
+class NewPasswordMixin:
+    """A new password that is not common nor easy to guess, also from the person's own name and address."""
+
+    related: tuple[str, ...] = ()
+
+    def validate_password(self, field):
+        mine = (*self.related, *(getattr(self, name).data or "" for name in ("email", "nome") if hasattr(self, name)))
+        if field.data and password_problem(field.data, *mine):
+            raise ValidationError(_l("The password is too common or easy to guess: choose a longer one, for example "
+                                     "three or four unrelated words"))
+
+
+class RegisterForm(NewPasswordMixin, FlaskForm):
     nome = StringField(_l("Full name"), filters=[_strip], validators=[
         DataRequired(_l("Enter your name")),
         Length(max=NOME_MAX, message=_l("The name must be %(max)s characters or fewer")),
@@ -66,5 +80,13 @@ class ForgotPasswordForm(FlaskForm):
     email = _email_field()
 
 
-class ResetPasswordForm(FlaskForm):
+class ResetPasswordForm(NewPasswordMixin, FlaskForm):
+    password, password_conferma = _new_password_fields()
+
+
+class ChangePasswordForm(NewPasswordMixin, FlaskForm):
+    attuale = PasswordField(_l("Current password"), validators=[
+        DataRequired(_l("Enter your current password")),
+        Length(max=PASSWORD_MAX, message=_l("The current password must be %(max)s characters or fewer")),
+    ])
     password, password_conferma = _new_password_fields()

@@ -8,20 +8,23 @@ meanwhile comes back with their values and yours, field by field (409).
 
 from __future__ import annotations
 
+import hashlib
 import io
+import secrets
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user, login_required
 from htmx_flask import make_response
 from werkzeug.datastructures import MultiDict
 
-from patti_web import services
+from patti_web import services, stash
 from patti_web.ateco_search import search as search_ateco
 from patti_web.documents import pdf
 from patti_web.domanda import DocumentError, read_document
 from patti_web.forms.applications import (
     ATECO_RE,
     CapofilaForm,
+    DuplicateForm,
     EmptyForm,
     ImportForm,
     InterventionForm,
@@ -48,11 +51,20 @@ def require_login():
     """Every page of this area needs a logged-in user."""
 
 
-def _state(application_id: int) -> services.State:
+def _state(application_id: int, allowed: frozenset[str] = services.READ) -> services.State:
+    """The application for the logged-in user: 404 if they have no role in it, 403 if theirs cannot do this."""
     try:
-        return services.load(application_id, current_user)
+        return services.load(application_id, current_user, allowed)
     except services.NotFound:
         abort(404)
+    except services.Forbidden:
+        abort(403)
+
+
+def _editable(application_id: int) -> services.State:
+    """The application, for a page that changes it (titolare, collaboratore); a GET of a list page (partners, sectors,
+    needs, interventions) is readable by every role, without its forms."""
+    return _state(application_id, services.EDIT if request.method == "POST" else services.READ)
 
 
 def _item(state: services.State, sezione: str, item_id: str):
@@ -62,14 +74,14 @@ def _item(state: services.State, sezione: str, item_id: str):
         abort(404)
 
 
-def _formdata() -> MultiDict | None:
-    """The submitted form, or on a GET what was typed before a session expired (?ripristina=...), or None."""
+def _formdata(state: services.State) -> MultiDict | None:
+    """The submitted form, or on a GET what this browser typed before its session expired (patti_web.stash), if the
+    user may edit the application; else None."""
     if request.method == "POST":
         return request.form
-    token = request.args.get("ripristina")
-    if not token:
+    if not state.head.can_edit:
         return None
-    data = services.pop_stashed_form(token, request.path)
+    data = stash.take(request.path)
     if data is None:
         return None
     flash(_("What you typed before logging in again has been kept: check it and save."), "info")
@@ -85,6 +97,8 @@ def _context(state: services.State, **extra) -> dict:
         "errors": state.errors,
         "checklist": state.checklist,
         "statuses": state.statuses,
+        "can_edit": state.head.can_edit,
+        "can_manage": state.head.can_manage,
         **extra,
     }
 
@@ -124,41 +138,60 @@ def _save_form(form, save):
 
 
 def _index(new_form: NewApplicationForm, status: int = 200):
+    if not new_form.form_token.data:
+        new_form.fresh_token()
     return render("applications/index.html", rows=services.list_applications(current_user), new_form=new_form,
-                  action_form=EmptyForm(), sections_total=len(services.SECTIONS), status=status)
+                  action_form=EmptyForm(), duplicate_token=secrets.token_urlsafe(24),
+                  sections_total=len(services.SECTIONS), status=status)
+
+
+def _creation_token(form_token: str | None, content: bytes | str) -> str | None:
+    """The one-time token of a creating form, tied to what it creates: the same submission twice makes one
+    application; the same form sent back with another title or file (the browser's Back) makes a new one."""
+    if not form_token:
+        return None
+    data = content.encode() if isinstance(content, str) else content
+    return hashlib.sha256(form_token.encode() + b"\0" + data).hexdigest()
 
 
 @bp.get("")
 def index():
-    """The user's applications, with their state and last change (their summaries: one query)."""
+    """The applications the user has a role in (staff: all), with their state and last change (one query)."""
     return _index(NewApplicationForm(formdata=None))
 
 
 @bp.post("/nuova")
 def create():
+    if current_user.staff:
+        abort(403)  # staff read; they do not write applications
     form = NewApplicationForm()
     if not form.validate():
         return _index(form, 422)
-    head = services.create_application(current_user, form.titolo.data)
+    head = services.create_application(current_user, form.titolo.data,
+                                       _creation_token(form.form_token.data, form.titolo.data))
     flash(_("Application created: start from the lead partner."), "success")
     return redirect(url_for("applications.tasks", application_id=head.id), 303)
 
 
 @bp.post("/<int:application_id>/duplica")
 def duplicate(application_id: int):
-    if not EmptyForm().validate():
+    form = DuplicateForm()
+    if not form.validate():
         abort(400)
     try:
-        copy = services.duplicate_application(application_id, current_user)
+        copy = services.duplicate_application(application_id, current_user,
+                                              _creation_token(form.form_token.data, str(application_id)))
     except services.NotFound:
         abort(404)
+    except services.Forbidden:
+        abort(403)
     flash(_("Application duplicated."), "success")
     return redirect(url_for("applications.tasks", application_id=copy.id), 303)
 
 
 @bp.route("/<int:application_id>/elimina", methods=["GET", "POST"])
 def delete(application_id: int):
-    state = _state(application_id)
+    state = _state(application_id, services.MANAGE)
     form = EmptyForm()
     if request.method == "POST" and form.validate():
         title = services.delete_application(application_id, current_user)
@@ -174,14 +207,20 @@ def delete(application_id: int):
 @bp.route("/importa", methods=["GET", "POST"])
 def import_document():
     """Import a patti-web/domanda JSON file (@2, or the older @1) as a new application."""
+    if current_user.staff:
+        abort(403)
     form = ImportForm()
+    if not form.form_token.data:
+        form.fresh_token()
     if form.validate_on_submit():
+        content = form.documento.data.read(6 * 1024 * 1024)
         try:
-            domanda = read_document(form.documento.data.read(6 * 1024 * 1024))
+            domanda = read_document(content)
         except DocumentError as exc:
             form.documento.errors.append(_("JSON file: it cannot be imported: %(reason)s", reason=str(exc)))
         else:
-            head = services.import_application(domanda, current_user)
+            head = services.import_application(domanda, current_user,
+                                               _creation_token(form.form_token.data, content))
             flash(_("Application imported."), "success")
             if domanda.is_v1:
                 flash(_("The file was in the older format (patti-web/domanda@1): the application now asks also for "
@@ -230,9 +269,9 @@ def summary(application_id: int):
 
 @bp.route("/<int:application_id>/capofila", methods=["GET", "POST"])
 def capofila(application_id: int):
-    state = _state(application_id)
+    state = _state(application_id, services.EDIT)
     initial = {**flatten(state.domanda.capofila), "titolo": state.domanda.titolo, "versione": state.versione}
-    form = CapofilaForm(formdata=_formdata(), data=initial)
+    form = CapofilaForm(formdata=_formdata(state), data=initial)
     form.set_choices(services.current_edition())
     conflict = None
     if request.method == "POST" and form.validate():
@@ -275,8 +314,8 @@ def _partner_area(state: services.State, form: PartnerForm, status: int = 200, *
 @bp.route("/<int:application_id>/partenariato", methods=["GET", "POST"])
 def partnership(application_id: int):
     """The partners, a form to add one, and the checklist beside them."""
-    state = _state(application_id)
-    form = _partner_form(_formdata())
+    state = _editable(application_id)
+    form = _partner_form(_formdata(state))
     if request.method == "GET" and not form.form_token.data:
         form.fresh_token()
     if request.method == "POST" and form.validate():
@@ -303,11 +342,11 @@ def partnership(application_id: int):
 
 @bp.route("/<int:application_id>/partenariato/<partner_id>", methods=["GET", "POST"])
 def partner_edit(application_id: int, partner_id: str):
-    state = _state(application_id)
+    state = _state(application_id, services.EDIT)
     initial = {}
     if request.method == "GET":  # a POST keeps what was typed, even if the partner is gone meanwhile
         initial = {**flatten(_item(state, "partenariato", partner_id)), "versione": state.versione}
-    form = _partner_form(_formdata(), data=initial)
+    form = _partner_form(_formdata(state), data=initial)
     conflict, gone = None, False
     if request.method == "POST" and form.validate():
         try:
@@ -336,7 +375,7 @@ _REMOVALS = {
           methods=["GET", "POST"])
 def remove_item(application_id: int, sezione: str, item_id: str):
     """Remove a partner, sector, need or intervention, after a confirmation page (with or without JavaScript)."""
-    state = _state(application_id)
+    state = _state(application_id, services.EDIT)
     label, back_endpoint = _REMOVALS[sezione]
     name = label(_item(state, sezione, item_id))
     form = EmptyForm()
@@ -354,8 +393,9 @@ def remove_item(application_id: int, sezione: str, item_id: str):
 
 @bp.route("/<int:application_id>/territorio", methods=["GET", "POST"])
 def territory(application_id: int):
-    state = _state(application_id)
-    form = TerritoryForm(formdata=_formdata(), data={**flatten(state.domanda.territorio), "versione": state.versione})
+    state = _state(application_id, services.EDIT)
+    initial = {**flatten(state.domanda.territorio), "versione": state.versione}
+    form = TerritoryForm(formdata=_formdata(state), data=initial)
     form.set_choices(services.current_edition())
     saving = request.method == "POST" and request.form.get("azione") != "verifica"
     conflict = None
@@ -421,7 +461,7 @@ def _edit_page(state: services.State, sezione: str, item_id: str | None, form_cl
         initial = {**flatten(_item(state, sezione, item_id)), "versione": state.versione}
     else:
         initial = {"versione": state.versione}
-    form = form_class(formdata=_formdata(), data=initial, **extra)
+    form = form_class(formdata=_formdata(state), data=initial, **extra)
     if request.method == "GET" and not form.form_token.data:
         form.fresh_token()
     return form
@@ -453,7 +493,7 @@ def _save_item(application_id: int, form, sezione: str, item_id: str | None, emp
 @bp.route("/<int:application_id>/settori/nuovo", methods=["GET", "POST"], defaults={"sector_id": None})
 @bp.route("/<int:application_id>/settori/<sector_id>", methods=["GET", "POST"])
 def sector_edit(application_id: int, sector_id: str | None):
-    state = _state(application_id)
+    state = _state(application_id, services.EDIT)
     form = _edit_page(state, "settori", sector_id, SectorForm)
     matches, total, page, conflict, gone = [], 0, 1, None, False
     action = request.form.get("azione", "salva") if request.method == "POST" else None
@@ -493,7 +533,7 @@ def needs(application_id: int):
 @bp.route("/<int:application_id>/fabbisogni/nuovo", methods=["GET", "POST"], defaults={"need_id": None})
 @bp.route("/<int:application_id>/fabbisogni/<need_id>", methods=["GET", "POST"])
 def need_edit(application_id: int, need_id: str | None):
-    state = _state(application_id)
+    state = _state(application_id, services.EDIT)
     form = _edit_page(state, "fabbisogni", need_id, NeedForm)
     conflict, gone = None, False
     action = request.form.get("azione", "salva") if request.method == "POST" else None
@@ -524,7 +564,7 @@ def interventions(application_id: int):
 @bp.route("/<int:application_id>/interventi/nuovo", methods=["GET", "POST"], defaults={"intervention_id": None})
 @bp.route("/<int:application_id>/interventi/<intervention_id>", methods=["GET", "POST"])
 def intervention_edit(application_id: int, intervention_id: str | None):
-    state = _state(application_id)
+    state = _state(application_id, services.EDIT)
     form = _edit_page(state, "interventi", intervention_id, InterventionForm)
     form.fabbisogni.choices = [(n.id, f"{n.id} \u2014 {n.titolo}") for n in state.domanda.fabbisogni]
     conflict, gone = None, False

@@ -1,18 +1,27 @@
-"""Accounts: register, log in and out, and reset a forgotten password by mail."""
+"""Accounts: register (confirmed by mail), log in and out (here or everywhere), change or reset the password.
+
+The answers never tell whether an address has an account: registering a known address gets the same page (and
+that address a mail saying it is already registered), asking for a reset link too. Mails leave outside the request
+(patti_web.mail), so timings do not tell either. A login starts a new session (new CSRF token, a new server-side
+key); logging out ends it, a password change or reset ends them all.
+"""
 
 from __future__ import annotations
 
 import logging
 from urllib.parse import urlsplit
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
-from flask_login import current_user, login_user, logout_user
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask_login import current_user, login_required, login_user, logout_user
 
 from patti_web import accounts
-from patti_web.extensions import db
-from patti_web.forms.auth import ForgotPasswordForm, LoginForm, RegisterForm, ResetPasswordForm
+from patti_web.extensions import db, limiter
+from patti_web.forms.applications import EmptyForm
+from patti_web.forms.auth import ChangePasswordForm, ForgotPasswordForm, LoginForm, RegisterForm, ResetPasswordForm
 from patti_web.i18n import gettext as _
 from patti_web.mail import send_mail
+from patti_web.models import User
+from patti_web.security import external_url
 
 bp = Blueprint("auth", __name__)
 log = logging.getLogger(__name__)
@@ -37,66 +46,179 @@ def safe_next(target: str | None) -> str | None:
     return target
 
 
+def _typed_email() -> str:
+    """The address typed in the form (for limits per address), lower case."""
+    return (request.form.get("email") or "").strip().lower()[:254] or request.remote_addr or ""
+
+
+def log_in(user: User) -> None:
+    """Start a new session for `user`: nothing of the anonymous session survives (the CSRF token is new)."""
+    kept = {key: session[key] for key in ("_flashes",) if key in session}
+    session.clear()
+    session.update(kept)
+    login_user(accounts.start_session(user))
+
+
+def end_this_session() -> None:
+    if current_user.is_authenticated:
+        accounts.end_session(current_user.session_key)
+    logout_user()
+    kept = {key: session[key] for key in ("_flashes",) if key in session}
+    session.clear()
+    session.update(kept)
+
+
+# Registration and confirmation -------------------------------------------------------------------------------------
+
+
+def _send_confirmation(user: User) -> None:
+    link = external_url("auth.confirm", token=accounts.make_confirmation_token(user))
+    send_mail(user.email, _("Confirm your Patti Web address"), _(
+        "Hello %(nome)s,\n\nto start using your Patti Web account, confirm that this address is yours by opening "
+        "this link within 48 hours:\n\n%(link)s\n\nIf you did not register, ignore this message: without the "
+        "confirmation the account cannot be used.\n", nome=user.nome, link=link))
+
+
+def _send_already_registered(user: User) -> None:
+    send_mail(user.email, _("Your Patti Web account"), _(
+        "Hello %(nome)s,\n\nsomeone (hopefully you) tried to register again with this address, which already has a "
+        "Patti Web account. Log in here:\n\n%(login)s\n\nIf you have forgotten the password, choose a new one "
+        "here:\n\n%(reset)s\n\nIf it was not you, ignore this message: nothing has changed.\n",
+        nome=user.nome, login=external_url("auth.login"), reset=external_url("auth.forgot_password")))
+
+
 @bp.route("/registrati", methods=["GET", "POST"])
+@limiter.limit("20/hour", methods=["POST"])
 def register():
-    """Create an account and log in."""
+    """Create an account; it can be used once its address is confirmed through the mailed link."""
     if current_user.is_authenticated:
         return _to_applications()
     form = RegisterForm()
     if form.validate_on_submit():
-        try:
-            user = accounts.register_user(form.email.data, form.nome.data, form.password.data)
-        except accounts.EmailTaken:
-            form.email.errors.append(_("An account with this email address already exists: log in, or reset the "
-                                       "password if you have forgotten it"))
-        else:
-            db.session.commit()
-            login_user(user)
-            flash(_("Welcome, %(nome)s: your account is ready.", nome=user.nome), "success")
-            return _to_applications()
+        user, to_confirm = accounts.sign_up(form.email.data, form.nome.data, form.password.data)
+        db.session.commit()
+        _send_confirmation(user) if to_confirm else _send_already_registered(user)
+        flash(_("We have written to %(email)s: open the link in that message to confirm the address, then log in. "
+                "Check the spam folder too.", email=accounts.normalise_email(form.email.data)), "success")
+        return redirect(url_for("auth.login"), 303)
     return _page("auth/register.html", form=form)
 
 
+@bp.get("/conferma/<token>")
+def confirm(token: str):
+    """The link of the confirmation mail: the address is confirmed, the account can be used."""
+    user = accounts.user_from_confirmation_token(token)
+    if user is None:
+        body = render_template("auth/link_invalid.html", title=_("This confirmation link does not work"),
+                               message=_("The link is wrong or more than 48 hours old. Register again with the same "
+                                         "address to receive a new one."))
+        return body, 400, {"Referrer-Policy": "no-referrer"}
+    accounts.confirm_email(user)
+    db.session.commit()
+    flash(_("Address confirmed: you can now log in."), "success")
+    return redirect(url_for("auth.login"), 303), {"Referrer-Policy": "no-referrer"}
+
+
+# Logging in and out ----------------------------------------------------------------------------------------------
+
+
 @bp.route("/accedi", methods=["GET", "POST"])
+@limiter.limit("5/minute;20/hour", methods=["POST"], key_func=_typed_email,
+               deduct_when=lambda response: response.status_code != 303)
+@limiter.limit("30/minute", methods=["POST"])
 def login():
-    """Log in with email and password, then go back where the user was headed (a local path only)."""
+    """Log in with email and password, then go back where the user was headed (a local path only).
+
+    Five wrong attempts a minute for one address (twenty an hour), or thirty from one client, and the next is
+    refused for a while (429), whatever the password.
+    """
     if current_user.is_authenticated:
         return _to_applications()
     next_url = safe_next(request.values.get("next"))
     form = LoginForm()
     if form.validate_on_submit():
         user = accounts.authenticate(form.email.data, form.password.data)
-        if user is not None:
-            login_user(user)
+        if user is not None and user.email_confermata_at is None:
+            _send_confirmation(user)
+            form.email.errors.append(_("Email address not confirmed yet: we have sent the confirmation link again. "
+                                       "Open it, then log in"))
+        elif user is not None:
+            log_in(user)
             return redirect(next_url or url_for("applications.index"), 303)
-        # One answer for a wrong email and a wrong password: the page does not tell who has an account.
-        form.password.errors.append(_("Email or password not recognised"))
+        else:
+            # One answer for a wrong email and a wrong password: the page does not tell who has an account.
+            form.password.errors.append(_("Email or password not recognised"))
     return _page("auth/login.html", form=form, next_url=next_url)
 
 
 @bp.post("/esci")
 def logout():
-    """Log out: POST only, so the global CSRFProtect checks the form's token."""
-    logout_user()
+    """Log out: POST only, so the global CSRFProtect checks the form's token. The session ends on the server too."""
+    end_this_session()
     flash(_("You have logged out."), "success")
     return redirect(url_for("main.home"), 303)
 
 
+# The account page ------------------------------------------------------------------------------------------------
+
+
+@bp.route("/account", methods=["GET"])
+@login_required
+def account():
+    return render_template("auth/account.html", password_form=ChangePasswordForm(formdata=None),
+                           everywhere_form=EmptyForm())
+
+
+@bp.post("/account/password")
+@login_required
+@limiter.limit("10/hour")
+def change_password():
+    """A new password: every session ends, this one starts again."""
+    user = db.session.get(User, current_user.id)
+    form = ChangePasswordForm()
+    form.related = (user.email, user.nome)
+    if form.validate_on_submit():
+        if accounts.authenticate(user.email, form.attuale.data) is None:
+            form.attuale.errors.append(_("The current password is not right"))
+        else:
+            accounts.set_password(user, form.password.data)
+            db.session.commit()
+            log_in(user)
+            flash(_("Your password has been changed. Every other device has been logged out."), "success")
+            return redirect(url_for("auth.account"), 303)
+    return render_template("auth/account.html", password_form=form, everywhere_form=EmptyForm()), 422
+
+
+@bp.post("/account/esci-ovunque")
+@login_required
+def logout_everywhere():
+    """End every session of this account, on every device, this one included."""
+    if not EmptyForm().validate():
+        return redirect(url_for("auth.account"), 303)
+    accounts.end_all_sessions(current_user.id)
+    db.session.commit()
+    logout_user()
+    session.clear()
+    flash(_("You have been logged out on every device."), "success")
+    return redirect(url_for("auth.login"), 303)
+
+
+# A forgotten password ----------------------------------------------------------------------------------------------
+
+
 def _send_reset_link(user) -> None:
-    link = url_for("auth.reset_password", token=accounts.make_reset_token(user), _external=True)
+    link = external_url("auth.reset_password", token=accounts.make_reset_token(user))
     minutes = int(accounts.reset_max_age() // 60)
     body = _("Hello %(nome)s,\n\nsomeone (hopefully you) asked to reset the password of your Patti Web account. "
              "To choose a new password, open this link within %(minutes)s minutes:\n\n%(link)s\n\n"
              "The link works once. If you did not ask for it, ignore this message: your password stays the same.\n",
              nome=user.nome, minutes=minutes, link=link)
-    try:
-        send_mail(user.email, _("Reset your Patti Web password"), body)
-    except OSError:
-        # The page says the same as when the mail leaves: no 500, and no hint about which addresses exist.
-        log.exception("could not send the password reset mail to user %s", user.id)
+    send_mail(user.email, _("Reset your Patti Web password"), body)
 
 
 @bp.route("/password-dimenticata", methods=["GET", "POST"])
+@limiter.limit("3/hour", methods=["POST"], key_func=_typed_email)
+@limiter.limit("20/hour", methods=["POST"])
 def forgot_password():
     """Ask for a reset link; the answer is the same whether or not the address has an account."""
     form = ForgotPasswordForm()
@@ -111,18 +233,21 @@ def forgot_password():
 
 
 @bp.route("/reimposta-password/<token>", methods=["GET", "POST"])
+@limiter.limit("20/hour", methods=["POST"])
 def reset_password(token: str):
-    """Choose a new password with the link from the mail, then log in."""
+    """Choose a new password with the link from the mail: every session ends, then a new one starts here."""
     user = accounts.user_from_reset_token(token)
     if user is None:
         response = render_template("auth/reset_invalid.html"), 400
     else:
         form = ResetPasswordForm()
+        form.related = (user.email, user.nome)
         if form.validate_on_submit():
             accounts.set_password(user, form.password.data)
+            accounts.confirm_email(user)  # the link proved the address
             db.session.commit()
-            login_user(user)
-            flash(_("Your password has been changed."), "success")
+            log_in(user)
+            flash(_("Your password has been changed. Every other device has been logged out."), "success")
             return _to_applications()
         response = _page("auth/reset_password.html", form=form, token=token)
     body, status = response

@@ -36,15 +36,35 @@ def follow(page: Page, link: Locator, ready: Locator) -> None:
     expect(ready).to_be_visible()
 
 
-def register(page: Page, email: str, nome: str = "Giulia Bianchi") -> None:
-    """Create an account through the form; ends on "Le mie domande"."""
+def mail_to(app, address: str):
+    """The newest mail the portal wrote (in the log: no mail server in tests) to `address`."""
+    from patti_web.mail import outbox, wait_for_mail
+
+    wait_for_mail()
+    found = [m for m in outbox(app) if m["To"] == address]
+    assert found, f"no mail to {address}"
+    return found[-1]
+
+
+def link_in(message, path: str) -> str:
+    """The path of the first link to `path` in a mail (the link's host is the live server's)."""
+    match = re.search(rf"https?://[^/\s]+({re.escape(path)}\S+)", message.get_content())
+    assert match, message.get_content()
+    return match.group(1)
+
+
+def register(page: Page, app, email: str, nome: str = "Giulia Bianchi") -> None:
+    """Create an account through the form, confirm it with the mailed link, log in; ends on "Le mie domande"."""
     page.goto("/registrati")
     page.locator("#nome").fill(nome)
     page.locator("#email").fill(email)
     page.locator("#password").fill(PASSWORD)
     page.locator("#password_conferma").fill(PASSWORD)
     follow(page, page.locator("form[action='/registrati'] button[type=submit]"),
-           page.locator("form[action='/domande/nuova']"))
+           page.locator("form[action='/accedi']"))
+    page.goto(link_in(mail_to(app, email), "/conferma/"))
+    expect(page.locator("form[action='/accedi']")).to_be_visible()
+    login(page, email)
     expect(page).to_have_url(re.compile(r"/domande$"))
 
 

@@ -1,4 +1,5 @@
-"""Filling it in on any device, in Chromium with JavaScript on and off, at 1280 and 360 px: Enter does what the user
+"""Filling it in on any device, in Chromium with JavaScript on and off, at 1280 and 360 px (under the portal's own CSP,
+so waits use Playwright's locators, not evaluated strings): Enter does what the user
 means, focus goes to the error summary after a failed save and to the new status after an htmx swap, the summary's
 links move focus to their field, the focus ring stands out, and no page scrolls sideways on a phone."""
 
@@ -40,7 +41,7 @@ def filled(live_app: Flask) -> Filled:
     doc = copy.deepcopy(json.loads((TESTS / "data" / "valida.json").read_text(encoding="utf-8")))
     email = unique_email("device")
     with live_app.app_context():
-        user = accounts.register_user(email, "Giulia Bianchi", PASSWORD)
+        user = accounts.register_user(email, "Giulia Bianchi", PASSWORD, confirmed=True)
         head = services.import_application(read_document(json.dumps(doc)), user)
         d = services.load(head.id, user).domanda
         made = Filled(email, f"/domande/{head.id}", head.id, d.partner[0].id, d.settori[0].id, d.fabbisogni[0].id,
@@ -89,7 +90,7 @@ def focused_id(page: Page) -> str:
 
 def wait_loaded(page: Page) -> None:
     page.wait_for_load_state("load")
-    page.wait_for_function("!document.querySelector('.htmx-request')")  # no htmx request left (JS on)
+    expect(page.locator(".htmx-request")).to_have_count(0)  # no htmx request left (JS on)
 
 
 # Enter ------------------------------------------------------------------------------------------------------------
@@ -106,11 +107,11 @@ def test_enter_in_the_ateco_search_box_searches_and_removes_no_code(user_page: P
     assert page.locator(".ateco-chosen strong").all_inner_texts() == before  # nothing removed on screen
     assert _document(live_app, filled.application_id).settori[0].ateco == before  # nor saved
     # Focus goes to the count of matches, then "Show more" puts it on the first new match.
-    page.wait_for_function("document.activeElement && document.activeElement.matches('#ateco_risultati p.hint')")
+    expect(page.locator("#ateco_risultati p.hint")).to_be_focused()
     page.locator("#ateco_risultati button[value^='cerca:']").click()
     expect(page.locator("#ateco_risultati li")).to_have_count(20)
     eleventh = page.locator("#ateco_risultati li").nth(10).locator("button").get_attribute("value")
-    page.wait_for_function(f"document.activeElement && document.activeElement.value === '{eleventh}'")
+    expect(page.locator(f"#ateco_risultati button[value='{eleventh}']")).to_be_focused()
 
 
 def test_suggestions_while_typing_leave_focus_in_the_search_box(page: Page, logged_in_state, new_context,
@@ -144,7 +145,7 @@ def test_a_failed_save_puts_focus_on_the_error_summary_whose_links_reach_the_fie
     page.locator("#pec").fill("non-una-pec")
     page.locator("form:has(#denominazione) button[type=submit]").click()
     expect(page.locator("#riepilogo-errori")).to_be_visible()
-    page.wait_for_function("document.activeElement && document.activeElement.id === 'riepilogo-errori'")
+    expect(page.locator("#riepilogo-errori")).to_be_focused()
     assert page.locator("#sede_cap").input_value() == "123"  # what was typed stays
     links = page.locator("#riepilogo-errori a")
     assert links.count() == 2
@@ -152,7 +153,7 @@ def test_a_failed_save_puts_focus_on_the_error_summary_whose_links_reach_the_fie
     assert sorted(targets) == ["pec", "sede_cap"]
     for n, target in enumerate(targets):
         links.nth(n).click()
-        page.wait_for_function(f"document.activeElement && document.activeElement.id === '{target}'")
+        expect(page.locator(f"#{target}")).to_be_focused()
     page.keyboard.press("Tab")  # the next Tab goes on from the field, not to the end of the page
     assert page.evaluate("document.activeElement.tagName") != "BODY"
 
@@ -166,7 +167,7 @@ def test_after_adding_a_partner_focus_goes_to_the_status_message(user_page: Page
     # With htmx the partner area comes back with its status; without, the next page's messages say it.
     status = page.locator("#partner_area [role=status]" if js else "#messaggi")
     expect(status).to_contain_text(f"Officine {js} {width}")
-    page.wait_for_function("document.activeElement && document.activeElement.matches('[role=status]')")
+    expect(status).to_be_focused()
     assert page.evaluate("document.activeElement.textContent").strip().startswith(f"Officine {js} {width}")
     page.keyboard.press("Tab")
     assert page.evaluate("document.activeElement.tagName") != "BODY"
@@ -178,7 +179,7 @@ def test_after_a_refused_partner_focus_goes_to_the_error_summary(user_page: Page
     page.locator("#partner_area #codice_fiscale").fill("123")
     page.locator("#partner_area form button[type=submit]").click()
     expect(page.locator("#partner_area #riepilogo-errori")).to_be_visible()
-    page.wait_for_function("document.activeElement && document.activeElement.id === 'riepilogo-errori'")
+    expect(page.locator("#riepilogo-errori")).to_be_focused()
     assert page.locator("#partner_area #codice_fiscale").input_value() == "123"
 
 

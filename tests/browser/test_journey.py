@@ -130,12 +130,13 @@ def _docx_text(path: Path) -> tuple[str, set[str], str]:
 
 
 @pytest.mark.parametrize("js", [True, False], ids=["js", "nojs"])
-def test_the_whole_journey_from_registration_to_the_document(request, js: bool, tmp_path: Path) -> None:
+def test_the_whole_journey_from_registration_to_the_document(request, live_app, js: bool, tmp_path: Path) -> None:
     page = _journey_page(request, js)
     checklist = page.locator("#checklist")
 
-    # Register: lands on "Le mie domande"; create the application: lands on its task list.
-    register(page, unique_email("percorso-js" if js else "percorso-nojs"), nome="Lucia Saccardi")
+    # Register, confirm the address from the mail, log in: lands on "Le mie domande"; create the application: lands
+    # on its task list.
+    register(page, live_app, unique_email("percorso-js" if js else "percorso-nojs"), nome="Lucia Saccardi")
     app = create_application(page, TITOLO)
     for key in SECTIONS[:-1]:
         expect(page.locator(f"#stato-{key}")).to_have_class(re.compile(r"\btag-da_completare\b"))
@@ -265,9 +266,9 @@ def test_the_whole_journey_from_registration_to_the_document(request, js: bool, 
 
 
 @pytest.mark.parametrize("js", [True, False], ids=["js", "nojs"])
-def test_a_double_submission_of_the_add_partner_form_adds_one_partner(request, js: bool) -> None:
+def test_a_double_submission_of_the_add_partner_form_adds_one_partner(request, live_app, js: bool) -> None:
     page = _journey_page(request, js)
-    register(page, unique_email("doppio-js" if js else "doppio-nojs"))
+    register(page, live_app, unique_email("doppio-js" if js else "doppio-nojs"))
     app = create_application(page, "Patto del doppio clic")
     follow(page, page.locator(f"a[href='{app}/partenariato']"), page.locator("#partner_area form"))
     _fill_partner(page, PARTNERS[0])

@@ -1,0 +1,245 @@
+"""Who works on an application: its titolare, collaboratori and lettori, invitations, hand-over, and its activity.
+
+An invitation is a row (the address, the role, who sent it) and a link that carries its id and a random nonce,
+signed and valid for INVITATION_MAX_AGE: it works once (accepted), not after it is revoked, and only for an account
+with the invited address (confirmed: the address is proven). Accepting makes a membership; the titolare changes a
+member's role, removes a member, or hands the application over to a member (and stays on as a collaboratore).
+
+Services flush and commit, like `services`; who may do what is checked with `services.get_head` (MANAGE: the
+titolare only; READ: anyone with a role, to see the list).
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from flask import current_app
+from itsdangerous import BadData, URLSafeTimedSerializer
+from sqlalchemy import delete, select, update
+from sqlalchemy.exc import IntegrityError
+
+from patti_web import services
+from patti_web.accounts import normalise_email
+from patti_web.extensions import db
+from patti_web.models import Application, Invitation, Membership, Revision, User
+from patti_web.services import COLLABORATORE, MANAGE, MEMBER_ROLES, READ, TITOLARE, NotFound
+
+log = logging.getLogger(__name__)
+
+INVITATION_SALT = "invitation"
+INVITATION_MAX_AGE = 7 * 24 * 3600
+
+
+class InvitationError(ValueError):
+    """An invitation that cannot be sent or accepted; the message says why, in Italian."""
+
+
+def _now() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+@dataclass(frozen=True)
+class Person:
+    user_id: int
+    nome: str
+    email: str
+    ruolo: str
+
+
+@dataclass(frozen=True)
+class Pending:
+    id: int
+    email: str
+    ruolo: str
+    created_at: datetime
+
+
+def people(application_id: int, user) -> tuple[list[Person], list[Pending]]:
+    """The titolare and members of an application, and the invitations still open (anyone with a role may see)."""
+    head = services.get_head(application_id, user, READ)
+    owner = db.session.execute(select(User.id, User.nome, User.email).where(User.id == head.owner_id)).one_or_none()
+    found = [Person(*owner, TITOLARE)] if owner else []
+    found += [Person(*row) for row in db.session.execute(
+        select(User.id, User.nome, User.email, Membership.ruolo).join(Membership, Membership.user_id == User.id)
+        .where(Membership.application_id == head.id).order_by(User.nome, User.id))]
+    pending = [Pending(*row) for row in db.session.execute(
+        select(Invitation.id, Invitation.email, Invitation.ruolo, Invitation.created_at)
+        .where(Invitation.application_id == head.id, Invitation.accepted_at.is_(None),
+               Invitation.revoked_at.is_(None), Invitation.created_at > _oldest_valid())
+        .order_by(Invitation.created_at))]
+    return found, pending
+
+
+def _oldest_valid() -> datetime:
+    return _now() - timedelta(seconds=INVITATION_MAX_AGE)
+
+
+def _serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=INVITATION_SALT)
+
+
+def invite(application_id: int, user, email: str, ruolo: str) -> tuple[Invitation, str]:
+    """A new invitation (titolare only) and the token of its link; an open invitation to the same address is
+    replaced (its link stops working). Commits."""
+    head = services.get_head(application_id, user, MANAGE)
+    if ruolo not in MEMBER_ROLES:
+        raise InvitationError(ruolo)
+    email = normalise_email(email)
+    members, _pending = people(application_id, user)
+    if any(p.email == email for p in members):
+        raise InvitationError(email)
+    db.session.execute(update(Invitation).where(
+        Invitation.application_id == head.id, Invitation.email == email, Invitation.accepted_at.is_(None),
+        Invitation.revoked_at.is_(None)).values(revoked_at=_now()))
+    invitation = Invitation(application_id=head.id, email=email, ruolo=ruolo, invited_by=user.id,
+                            nonce=secrets.token_urlsafe(24), created_at=_now())
+    db.session.add(invitation)
+    db.session.commit()
+    log.info("application %s: invitation %s sent by user %s (%s)", head.id, invitation.id, user.id, ruolo)
+    return invitation, _serializer().dumps({"i": invitation.id, "n": invitation.nonce})
+
+
+def revoke(application_id: int, user, invitation_id: int) -> None:
+    """Revoke an open invitation (titolare only): its link stops working. Commits."""
+    head = services.get_head(application_id, user, MANAGE)
+    done = db.session.execute(update(Invitation).where(
+        Invitation.id == invitation_id, Invitation.application_id == head.id, Invitation.accepted_at.is_(None),
+        Invitation.revoked_at.is_(None)).values(revoked_at=_now())).rowcount
+    if not done:
+        raise NotFound(invitation_id)
+    db.session.commit()
+
+
+def invitation_of(token: str) -> Invitation | None:
+    """The open invitation a link's token names, or None (forged, expired, revoked, already accepted)."""
+    try:
+        data = _serializer().loads(token, max_age=INVITATION_MAX_AGE)
+    except BadData:
+        return None
+    if not isinstance(data, dict) or not isinstance(data.get("i"), int) or not isinstance(data.get("n"), str):
+        return None
+    if not services._is_db_id(data["i"]):
+        return None
+    invitation = db.session.get(Invitation, data["i"])
+    if (invitation is None or invitation.accepted_at is not None or invitation.revoked_at is not None
+            or not secrets.compare_digest(invitation.nonce, data["n"])):
+        return None
+    return invitation
+
+
+def application_title(invitation: Invitation) -> str:
+    return db.session.scalar(select(Application.titolo).where(Application.id == invitation.application_id)) or ""
+
+
+def inviter_name(invitation: Invitation) -> str:
+    return db.session.scalar(select(User.nome).where(User.id == invitation.invited_by)) or ""
+
+
+def accept(invitation: Invitation, user) -> int:
+    """Accept an invitation as `user` (whose address must be the invited one); return the application's id.
+    The link works once. Commits."""
+    if normalise_email(user.email) != invitation.email:
+        raise InvitationError(invitation.email)
+    application = db.session.get(Application, invitation.application_id)
+    if application is None:
+        raise NotFound(invitation.application_id)
+    done = db.session.execute(update(Invitation).where(
+        Invitation.id == invitation.id, Invitation.accepted_at.is_(None), Invitation.revoked_at.is_(None))
+        .values(accepted_at=_now(), accepted_by=user.id)).rowcount
+    if not done:  # accepted in another tab a moment ago, or revoked meanwhile
+        db.session.rollback()
+        raise NotFound(invitation.id)
+    if application.owner_id != user.id:
+        member = db.session.scalar(select(Membership).where(Membership.application_id == application.id,
+                                                            Membership.user_id == user.id))
+        if member is None:
+            db.session.add(Membership(application_id=application.id, user_id=user.id, ruolo=invitation.ruolo,
+                                      created_at=_now()))
+        elif member.ruolo != COLLABORATORE:  # an invitation never lowers a role
+            member.ruolo = invitation.ruolo
+    try:
+        db.session.commit()
+    except IntegrityError:  # the same person accepted two invitations at once
+        db.session.rollback()
+    log.info("application %s: user %s joined (%s)", application.id, user.id, invitation.ruolo)
+    return application.id
+
+
+def change_role(application_id: int, user, member_id: int, ruolo: str) -> None:
+    """Make a member a collaboratore or a lettore (titolare only). Commits."""
+    head = services.get_head(application_id, user, MANAGE)
+    if ruolo not in MEMBER_ROLES:
+        raise InvitationError(ruolo)
+    done = db.session.execute(update(Membership).where(
+        Membership.application_id == head.id, Membership.user_id == member_id).values(ruolo=ruolo)).rowcount
+    if not done:
+        raise NotFound(member_id)
+    db.session.commit()
+
+
+def remove(application_id: int, user, member_id: int) -> None:
+    """Take a member off the application: the titolare removes anyone but themselves; a member may leave. Commits."""
+    head = services.get_head(application_id, user, READ)
+    if member_id != user.id and head.ruolo != TITOLARE:
+        raise services.Forbidden(application_id)
+    done = db.session.execute(delete(Membership).where(
+        Membership.application_id == head.id, Membership.user_id == member_id)).rowcount
+    if not done:
+        raise NotFound(member_id)
+    db.session.commit()
+    log.info("application %s: user %s removed by user %s", head.id, member_id, user.id)
+
+
+def hand_over(application_id: int, user, member_id: int) -> None:
+    """Make a member the titolare (titolare only); the former titolare stays on as a collaboratore. Commits."""
+    head = services.get_head(application_id, user, MANAGE)
+    member = db.session.scalar(select(Membership).where(Membership.application_id == head.id,
+                                                        Membership.user_id == member_id))
+    if member is None:
+        raise NotFound(member_id)
+    db.session.delete(member)
+    db.session.flush()
+    db.session.execute(update(Application).where(Application.id == head.id, Application.owner_id == user.id)
+                       .values(owner_id=member_id))
+    db.session.add(Membership(application_id=head.id, user_id=user.id, ruolo=COLLABORATORE, created_at=_now()))
+    db.session.commit()
+    log.info("application %s handed over from user %s to user %s", head.id, user.id, member_id)
+
+
+# Activity --------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Change:
+    versione: int
+    when: datetime
+    who: str
+    sezione: str
+    azione: str
+    elemento: str
+    paths: tuple[str, ...]  # JSON Pointers the change touched, e.g. "/capofila/pec"
+    value: dict | None  # an added item (its name is in it)
+
+
+ACTIVITY_SHOWN = 500
+
+
+def activity(application_id: int, user) -> list[Change]:
+    """The saves of an application, newest first (the last ACTIVITY_SHOWN): who, when (UTC), which section, what;
+    anyone with a role may see it."""
+    head = services.get_head(application_id, user, READ)
+    rows = db.session.execute(
+        select(Revision.versione, Revision.created_at, User.nome, Revision.sezione, Revision.azione,
+               Revision.elemento, Revision.patch)
+        .outerjoin(User, User.id == Revision.user_id)
+        .where(Revision.application_id == head.id).order_by(Revision.versione.desc()).limit(ACTIVITY_SHOWN))
+    changes = []
+    for versione, when, who, sezione, azione, elemento, patch in rows:
+        added = next((op.get("value") for op in patch if op.get("op") == "add" and isinstance(op.get("value"), dict)),
+                     None) if azione == "aggiunta" else None
+        paths = tuple(dict.fromkeys(op.get("path", "") for op in patch)) if azione == "modifica" else ()
+        changes.append(Change(versione, when, who or "", sezione, azione, elemento, paths, added))
+    return changes
