@@ -8,7 +8,7 @@ from flask import Flask, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from htmx_flask import make_response
-from werkzeug.exceptions import Forbidden, HTTPException, InternalServerError, NotFound
+from werkzeug.exceptions import Forbidden, HTTPException, InternalServerError, NotFound, SecurityError
 
 from patti_web import services, stash
 from patti_web.extensions import db, login_manager
@@ -71,6 +71,12 @@ def register_error_handlers(app: Flask) -> None:
             return response
         return _page(400, _("The form has expired"),
                      _("For your security the form could not be accepted. Go back, reload the page and try again."))
+
+    @app.errorhandler(SecurityError)
+    def untrusted_host(error: SecurityError):
+        # A Host header that is not one of TRUSTED_HOSTS: no page, whose links would be built from it.
+        return (_("Request not accepted: this address is not one of the portal's."), 400,
+                {"Content-Type": "text/plain; charset=utf-8"})
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):

@@ -102,9 +102,16 @@ def invite(application_id: int, user, email: str, ruolo: str) -> tuple[Invitatio
     return invitation, _serializer().dumps({"i": invitation.id, "n": invitation.nonce})
 
 
+def _member_id(value: int) -> int:
+    if not services._is_db_id(value):
+        raise NotFound(value)
+    return value
+
+
 def revoke(application_id: int, user, invitation_id: int) -> None:
     """Revoke an open invitation (titolare only): its link stops working. Commits."""
     head = services.get_head(application_id, user, MANAGE)
+    invitation_id = _member_id(invitation_id)
     done = db.session.execute(update(Invitation).where(
         Invitation.id == invitation_id, Invitation.application_id == head.id, Invitation.accepted_at.is_(None),
         Invitation.revoked_at.is_(None)).values(revoked_at=_now())).rowcount
@@ -171,6 +178,7 @@ def accept(invitation: Invitation, user) -> int:
 def change_role(application_id: int, user, member_id: int, ruolo: str) -> None:
     """Make a member a collaboratore or a lettore (titolare only). Commits."""
     head = services.get_head(application_id, user, MANAGE)
+    member_id = _member_id(member_id)
     if ruolo not in MEMBER_ROLES:
         raise InvitationError(ruolo)
     done = db.session.execute(update(Membership).where(
@@ -183,6 +191,7 @@ def change_role(application_id: int, user, member_id: int, ruolo: str) -> None:
 def remove(application_id: int, user, member_id: int) -> None:
     """Take a member off the application: the titolare removes anyone but themselves; a member may leave. Commits."""
     head = services.get_head(application_id, user, READ)
+    member_id = _member_id(member_id)
     if member_id != user.id and head.ruolo != TITOLARE:
         raise services.Forbidden(application_id)
     done = db.session.execute(delete(Membership).where(
@@ -196,6 +205,7 @@ def remove(application_id: int, user, member_id: int) -> None:
 def hand_over(application_id: int, user, member_id: int) -> None:
     """Make a member the titolare (titolare only); the former titolare stays on as a collaboratore. Commits."""
     head = services.get_head(application_id, user, MANAGE)
+    member_id = _member_id(member_id)
     member = db.session.scalar(select(Membership).where(Membership.application_id == head.id,
                                                         Membership.user_id == member_id))
     if member is None:

@@ -42,7 +42,8 @@ def _pages(app, stored, user) -> dict[str, str]:
                       ("fabbisogni", f"{base}/fabbisogni"), ("fabbisogno", f"{base}/fabbisogni/F1"),
                       ("interventi", f"{base}/interventi"), ("intervento-nuovo", f"{base}/interventi/nuovo"),
                       ("rimuovi", f"{base}/partenariato/{d.partner[0].id}/rimuovi"), ("elimina", f"{base}/elimina"),
-                      ("ateco", "/domande/ateco?q=commercio+al+dettaglio")):
+                      ("ateco", "/domande/ateco?q=commercio+al+dettaglio"), ("persone", f"{base}/persone"),
+                      ("attivita", f"{base}/attivita"), ("account", "/account")):
         pages[name] = client.get(url).get_data(as_text=True)
     pages["capofila-con-errori"] = client.post(f"{base}/capofila", data={"sede_cap": "1", "pec": "x", "versione": "1",
                                                                          "tipologia": "nessuna"}).get_data(as_text=True)
@@ -54,6 +55,14 @@ def _pages(app, stored, user) -> dict[str, str]:
                                            ).get_data(as_text=True)
     pages["fabbisogno-con-errori"] = client.post(f"{base}/fabbisogni/nuovo", data={
         "titolo": "X", "fonti-0-anno": "20", "fonti-0-url": "esempio", "azione": "salva"}).get_data(as_text=True)
+    from patti_web import people
+
+    _invitation, token = people.invite(stored.id, user, "invitata@example.it", "lettore")
+    pages["invito"] = visitor.get(f"/invito/{token}").get_data(as_text=True)
+    pages["invito-accesso"] = client.get(f"/invito/{token}").get_data(as_text=True)
+    pages["persone-con-errori"] = client.post(f"{base}/persone/invita", data={"email": "x"}).get_data(as_text=True)
+    pages["account-con-errori"] = client.post("/account/password", data={"password": "corta"}).get_data(as_text=True)
+    pages["conferma-non-valida"] = visitor.get("/conferma/x").get_data(as_text=True)
     return pages
 
 

@@ -124,6 +124,17 @@ def _migrate_with_data_both_ways(app) -> None:
             "Patto «Saccà» & soci", "CCIAA di Brescia", "MN,BS", 2)
         assert head.n_errori > 0  # the summary was computed by the rules, not left at zero
         assert services.load(4, None).domanda.titolo == "Vuota"
+        # Accounts made before addresses were confirmed by mail count as confirmed from the day they registered.
+        with db.engine.connect() as connection:
+            confirmed, staff = connection.execute(text(
+                "select email_confermata_at, staff from user_account where id = 7")).one()
+        assert str(confirmed).startswith("2026-01-01") and not staff
+        # A membership, so that going back drops a table that holds rows.
+        with db.engine.begin() as connection:
+            connection.execute(text("insert into user_account (id, email, nome, password_hash, created_at, staff) "
+                                    "values (8, 'l@example.it', 'L', 'x', '2026-01-01', false)"))
+            connection.execute(text("insert into membership (application_id, user_id, ruolo, created_at) "
+                                    "values (3, 8, 'lettore', '2026-01-02')"))
         # A change through the portal, then back to the old schema.
         third = Partner(denominazione="Terzo", categoria="enti_bilaterali", rea="BS-1")
         services.add_item(3, None, "partenariato", third)

@@ -265,7 +265,7 @@ class VersionMixin:
     versione = HiddenField()
 
     def base_version(self) -> int | None:
-        value = (self.versione.data or "").strip()
+        value = str(self.versione.data or "").strip()  # a str when posted, the int of the initial data if not
         return int(value) if value.isdigit() and len(value) < 12 else None
 
 

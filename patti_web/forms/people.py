@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import EmailField, RadioField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Regexp, ValidationError
 
 from patti_web.forms.auth import EMAIL_MAX, EMAIL_SHAPE
@@ -15,8 +16,8 @@ def _strip(value):
 
 
 def _role_choices():
-    return [("collaboratore", _l("Collaborator: edits the content")),
-            ("lettore", _l("Reader: reads and downloads the documents"))]
+    return [SelectChoice("collaboratore", _l("Collaborator: edits the content")),
+            SelectChoice("lettore", _l("Reader: reads and downloads the documents"))]
 
 
 class InviteForm(FlaskForm):

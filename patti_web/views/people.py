@@ -89,6 +89,7 @@ def revoke(application_id: int, invitation_id: int):
 @bp.post("/domande/<int:application_id>/persone/<int:user_id>/ruolo")
 @login_required
 def change_role(application_id: int, user_id: int):
+    _head(application_id, services.MANAGE)  # who may not gets a 404 or a 403 whatever the form says
     form = RoleForm()
     if not form.validate() or form.ruolo.data not in services.MEMBER_ROLES:
         abort(400)

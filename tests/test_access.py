@@ -1,0 +1,231 @@
+"""The access matrix: every route of the portal, GET and POST, for six kinds of visitor (anonymous, another user,
+lettore, collaboratore, titolare, staff), the status each gets, checked against the policy below and written to
+docs/security.md (`PATTI_WRITE_DOCS=1 ./run-tests tests/test_access.py` rewrites it; otherwise the test fails when
+the file is not what the portal does).
+
+Each request runs on an application made fresh for it, so a titolare's delete or a collaboratore's removal does not
+change what the next visitor meets. PDFs are switched off (LibreOffice would take seconds per request): the PDF
+routes answer 503 "PDF not available" to whoever may download them, after the access check.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import select
+
+from patti_web import accounts, people, services
+from patti_web.domanda import read_document
+from patti_web.extensions import db, limiter
+from patti_web.models import Membership
+from patti_web.sandbox import log_in_client
+
+ROOT = Path(__file__).resolve().parent.parent
+DOC = ROOT / "docs" / "security.md"
+VISITORS = ("anonimo", "altro utente", "lettore", "collaboratore", "titolare", "staff")
+
+# Who may use each endpoint: public (anyone), token (anyone holding a mailed link), login (any account), read (a
+# role on the application: lettore and up, staff), edit (collaboratore, titolare), manage (titolare).
+POLICY = {
+    "main.home": "public", "main.call": "public", "main.health": "public", "favicon": "public", "static": "public",
+    "auth.login": "public", "auth.register": "public", "auth.forgot_password": "public", "auth.logout": "public",
+    "auth.confirm": "token", "auth.reset_password": "token", "people.accept": "token",
+    "auth.account": "login", "auth.change_password": "login", "auth.logout_everywhere": "login",
+    "applications.index": "login", "applications.ateco_search": "login",
+    "applications.create": "author", "applications.import_document": "author",
+    "applications.tasks": "read", "applications.checklist_panel": "read", "applications.summary": "read",
+    "applications.export_document": "read", "applications.sectors": "read", "applications.needs": "read",
+    "applications.interventions": "read", "people.people_page": "read", "people.activity": "read",
+    "documents.docx": "read", "documents.pdf": "read", "documents.letters_zip": "read",
+    "documents.letters_pdf_zip": "read", "documents.letter_docx": "read", "documents.letter_pdf": "read",
+    "applications.partnership": ("read", "edit"),  # GET shows the partners to every role; POST adds one
+    "applications.capofila": "edit", "applications.territory": "edit", "applications.partner_edit": "edit",
+    "applications.sector_edit": "edit", "applications.need_edit": "edit", "applications.intervention_edit": "edit",
+    "applications.remove_item": "edit", "applications.duplicate": "edit",
+    "applications.delete": "manage", "people.invite": "manage", "people.revoke": "manage",
+    "people.change_role": "manage", "people.remove": "manage", "people.hand_over": "manage",
+}
+WHO = {"public": "anyone", "token": "who holds the link", "login": "any account", "author": "any account but staff",
+       "read": "every role, staff", "edit": "collaboratore, titolare", "manage": "titolare"}
+ROLE_OF = {"lettore": services.LETTORE, "collaboratore": services.COLLABORATORE, "titolare": services.TITOLARE,
+           "staff": services.STAFF}
+ALLOWED = {
+    "read": services.READ, "edit": services.EDIT, "manage": services.MANAGE,
+}
+# A form a visitor may send: whatever it says (saved, refused field by field, a conflict), never these.
+DENIED = {401, 403, 404}
+POST_DATA = {
+    "auth.login": {"email": "nessuno@example.it", "password": "sbagliata-di-sicuro"},
+    "auth.register": {"nome": "X"},
+    "auth.forgot_password": {"email": "nessuno@example.it"},
+    "auth.change_password": {"attuale": "x"},
+    "applications.create": {"titolo": "Nuova"},
+    "applications.partnership": {"denominazione": "Officine Nuove", "form_token": "m1"},
+    "applications.capofila": {"titolo": "Patto", "versione": "1"},
+    "applications.territory": {"ambito": "provinciale", "versione": "1"},
+    "applications.partner_edit": {"denominazione": "Officine", "versione": "1"},
+    "applications.sector_edit": {"descrizione": "Meccanica", "azione": "salva", "versione": "1"},
+    "applications.need_edit": {"titolo": "Saldatori", "azione": "salva", "versione": "1"},
+    "applications.intervention_edit": {"titolo": "Corso", "versione": "1"},
+    "people.invite": {"email": "nuova@example.it", "ruolo": "lettore"},
+    "auth.reset_password": {"password": "x"},
+    "people.change_role": {"ruolo": "collaboratore"},
+}
+
+
+@dataclass
+class World:
+    users: dict[str, object]  # visitor -> user (None for anonymous)
+    target: object  # a second lettore: the member that role changes, removal and hand-over act on
+
+
+def _world(make_user) -> World:
+    users = {"anonimo": None}
+    for name in VISITORS[1:]:
+        users[name] = make_user(email=f"{name.replace(' ', '-')}@example.it", nome=name.title())
+    users["staff"].staff = True
+    db.session.commit()
+    return World(users, make_user(email="secondo-lettore@example.it", nome="Secondo Lettore"))
+
+
+def _application(world: World, valid_doc: dict) -> dict:
+    """A fresh application of the titolare, with a lettore, a collaboratore, a second lettore and an open invitation;
+    the values its routes need."""
+    import json
+
+    owner = world.users["titolare"]
+    head = services.import_application(read_document(json.dumps(valid_doc)), owner)
+    for name, role in (("lettore", "lettore"), ("collaboratore", "collaboratore")):
+        db.session.add(Membership(application_id=head.id, user_id=world.users[name].id, ruolo=role))
+    db.session.add(Membership(application_id=head.id, user_id=world.target.id, ruolo="lettore"))
+    db.session.commit()
+    invitation, token = people.invite(head.id, owner, "invitato@example.it", "lettore")
+    d = services.load(head.id, None).domanda
+    lettore = world.users["lettore"]
+    return {"application_id": head.id, "partner_id": d.partner[0].id, "sector_id": d.settori[0].id,
+            "need_id": d.fabbisogni[0].id, "intervention_id": d.interventi[0].id, "item_id": d.partner[0].id,
+            "sezione": "partenariato", "user_id": world.target.id, "invitation_id": invitation.id,
+            "filename": "patti.css",
+            # Each link's own valid token (an invitation to an address none of the visitors has).
+            "tokens": {"people.accept": token, "auth.confirm": accounts.make_confirmation_token(lettore),
+                       "auth.reset_password": accounts.make_reset_token(lettore)}}
+
+
+def _url(rule, values: dict, app) -> str:
+    with app.test_request_context():
+        from flask import url_for
+
+        args = {name: values["tokens"][rule.endpoint] if name == "token" else values[name]
+                for name in rule.arguments}
+        return url_for(rule.endpoint, **args)
+
+
+def _expected(policy: str, visitor: str, method: str) -> set[int] | str:
+    """The statuses a visitor may get, or "ok" (anything but a denial: the page, a redirect, a refused form)."""
+    if policy in ("public", "token"):
+        return "ok"
+    if visitor == "anonimo":
+        return {303}  # to the login page (a POST's typing kept for that browser)
+    if policy == "login":
+        return "ok"
+    if policy == "author":
+        return {403} if visitor == "staff" else "ok"
+    if visitor == "altro utente":
+        return {404}
+    return "ok" if ROLE_OF[visitor] in ALLOWED[policy] else {403}
+
+
+def _rules(app):
+    for rule in sorted(app.url_map.iter_rules(), key=lambda r: (r.rule, r.endpoint)):
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            yield rule, method
+
+
+def test_every_route_has_a_policy(app):
+    assert {rule.endpoint for rule in app.url_map.iter_rules()} == set(POLICY)
+
+
+def test_the_access_matrix(app, make_user, valid_doc, monkeypatch):
+    from patti_web.documents import pdf
+
+    monkeypatch.setattr(pdf, "soffice_path", lambda: None)
+    monkeypatch.setattr(limiter, "enabled", False)  # the limits have their own tests
+    world = _world(make_user)
+    lines, wrong = [], []
+    for rule, method in _rules(app):
+        policy = POLICY[rule.endpoint]
+        policy = policy[0 if method == "GET" else 1] if isinstance(policy, tuple) else policy
+        statuses = []
+        for visitor in VISITORS:
+            values = _application(world, valid_doc)
+            client = app.test_client()
+            if world.users[visitor] is not None:
+                log_in_client(client, world.users[visitor])
+            url = _url(rule, values, app)
+            headers = {"Origin": "http://localhost"}
+            response = (client.get(url) if method == "GET"
+                        else client.post(url, data=POST_DATA.get(rule.endpoint, {}), headers=headers))
+            status = response.status_code
+            response.close()
+            expected = _expected(policy, visitor, method)
+            if status >= 500 and status != 503 or (expected == "ok" and status in DENIED) or (
+                    expected != "ok" and status not in expected):
+                wrong.append(f"{method} {rule.rule} as {visitor}: {status}, expected {expected}")
+            if visitor == "anonimo" and expected == {303}:
+                assert re.match(r"^/accedi", _location(response)), (method, rule.rule)
+            statuses.append(status)
+        lines.append(f"| {method} | `{rule.rule}` | {WHO[policy]} | " + " | ".join(map(str, statuses)) + " |")
+    assert wrong == [], "\n".join(wrong)
+    _check_doc(lines)
+
+
+def _location(response) -> str:
+    from urllib.parse import urlsplit
+
+    return urlsplit(response.headers.get("Location", "")).path
+
+
+def _check_doc(lines: list[str]) -> None:
+    table = "\n".join(["| method | route | who may | " + " | ".join(VISITORS) + " |",
+                       "|---|---|---|" + "---:|" * len(VISITORS), *lines])
+    start, end = "<!-- access-matrix:start -->", "<!-- access-matrix:end -->"
+    text = DOC.read_text(encoding="utf-8")
+    before, after = text[:text.index(start) + len(start)], text[text.index(end):]
+    current = text[len(before):text.index(end)].strip()
+    if os.environ.get("PATTI_WRITE_DOCS") == "1":
+        DOC.write_text(f"{before}\n{table}\n{after}", encoding="utf-8")
+        return
+    assert current == table, "docs/security.md is out of date: PATTI_WRITE_DOCS=1 ./run-tests tests/test_access.py"
+
+
+def test_ids_beyond_the_databases_range_are_404_never_500(auth_client, stored):
+    for rule, method in _rules(auth_client.application):
+        if "application_id" not in rule.arguments:
+            continue
+        values = {"application_id": 2**63, "partner_id": "x", "sector_id": "x", "need_id": "x",
+                  "intervention_id": "x", "item_id": "x", "sezione": "partenariato", "user_id": 2**64,
+                  "invitation_id": 10**30, "tokens": {}}
+        url = _url(rule, values, auth_client.application)
+        response = auth_client.get(url) if method == "GET" else auth_client.post(url, data={})
+        assert response.status_code == 404, (method, url, response.status_code)
+    for url in ("/domande/1/persone/99999999999999999999/rimuovi",
+                "/domande/1/persone/inviti/10000000000000000000/revoca"):
+        assert auth_client.post(url).status_code == 404
+
+
+def test_a_member_who_may_not_is_refused_and_nothing_changes(app, make_user, valid_doc):
+    world = _world(make_user)
+    values = _application(world, valid_doc)
+    lettore = app.test_client()
+    log_in_client(lettore, world.users["lettore"])
+    base = f"/domande/{values['application_id']}"
+    assert lettore.post(f"{base}/capofila", data={"titolo": "Cambiato dal lettore"}).status_code == 403
+    assert lettore.post(f"{base}/elimina").status_code == 403
+    assert lettore.get(f"{base}/riepilogo").status_code == 200
+    assert services.load(values["application_id"], None).domanda.titolo == valid_doc["titolo"]
+    members = db.session.scalars(select(Membership.user_id).where(
+        Membership.application_id == values["application_id"])).all()
+    assert len(members) == 3

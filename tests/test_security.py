@@ -1,0 +1,377 @@
+"""What keeps out whoever does not belong, each test failing if its protection is removed: links only to ourselves,
+sessions that end on the server, limits, headers, invitations, staff, one application per submission."""
+
+from __future__ import annotations
+
+import importlib
+import json
+import re
+
+import pytest
+from helpers import DATA
+from sqlalchemy import func, select
+
+from patti_web import people, services
+from patti_web.extensions import db
+from patti_web.mail import outbox, wait_for_mail
+from patti_web.models import Application, LoginSession, Membership, User
+
+PASSWORD = "password-di-prova"  # make_user's
+NEW_PASSWORD = "una nuova password lunga"
+
+
+def _mails(app, to: str | None = None) -> list:
+    wait_for_mail()
+    return [m for m in outbox(app) if to is None or m["To"] == to]
+
+
+def _link(message, path: str) -> str:
+    return re.search(rf"https?://[^/\s]+({re.escape(path)}\S+)", message.get_content()).group(1)
+
+
+def _log_in(client, email: str, password: str = PASSWORD):
+    return client.post("/accedi", data={"email": email, "password": password})
+
+
+def _session_cookie(client) -> str:
+    return client.get_cookie("session").value
+
+
+# Links only to ourselves ------------------------------------------------------------------------------------------
+
+
+def test_a_host_header_that_is_not_ours_is_refused_and_mails_no_link(app, client, user):
+    response = client.post("/password-dimenticata", data={"email": user.email}, headers={"Host": "evil.example"})
+    assert response.status_code == 400
+    assert _mails(app) == []
+    client.post("/password-dimenticata", data={"email": user.email})  # our own host
+    assert _link(_mails(app, user.email)[0], "/reimposta-password/")
+    assert "evil.example" not in _mails(app, user.email)[0].get_content()
+
+
+def test_links_in_mails_come_from_the_configured_base_url(app, client, user):
+    app.config["PATTI_BASE_URL"] = "https://patti.example.it"
+    client.post("/password-dimenticata", data={"email": user.email})
+    assert "https://patti.example.it/reimposta-password/" in _mails(app, user.email)[0].get_content()
+
+
+def test_the_proxy_headers_count_only_when_a_proxy_is_configured(make_user):
+    from patti_web import create_app
+    from patti_web.config import TestConfig
+
+    for hops, expected in ((0, "http"), (1, "https")):
+        app = create_app({**{k: getattr(TestConfig, k) for k in dir(TestConfig) if k.isupper()},
+                          "PATTI_PROXY_FIX": hops})
+
+        @app.get("/schema-di-prova")
+        def scheme():
+            from flask import request
+
+            return request.scheme
+
+        response = app.test_client().get("/schema-di-prova", headers={"X-Forwarded-Proto": "https"})
+        assert response.get_data(as_text=True) == expected
+
+
+def test_cookies_are_secure_by_default_over_https(monkeypatch):
+    from patti_web import config
+
+    try:
+        monkeypatch.setenv("PATTI_BASE_URL", "https://patti.example.it")
+        assert importlib.reload(config).Config.SESSION_COOKIE_SECURE is True
+        monkeypatch.setenv("PATTI_COOKIE_SECURE", "0")
+        assert importlib.reload(config).Config.SESSION_COOKIE_SECURE is False
+        monkeypatch.delenv("PATTI_COOKIE_SECURE")
+        monkeypatch.delenv("PATTI_BASE_URL")
+        assert importlib.reload(config).Config.SESSION_COOKIE_SECURE is False
+    finally:
+        monkeypatch.undo()
+        importlib.reload(config)
+
+
+def test_a_secure_app_sets_secure_httponly_cookies(app, client, user):
+    app.config["SESSION_COOKIE_SECURE"] = True
+    cookie = _log_in(client, user.email).headers["Set-Cookie"]
+    assert "Secure" in cookie and "HttpOnly" in cookie and "SameSite=Lax" in cookie
+
+
+# Sessions that end on the server ----------------------------------------------------------------------------------
+
+
+def _replay(app, cookie: str) -> int:
+    """A second browser with a copy of the session cookie: the status of "Le mie domande"."""
+    thief = app.test_client()
+    thief.set_cookie("session", cookie)
+    return thief.get("/domande").status_code
+
+
+def test_a_cookie_copied_before_logout_opens_nothing_after_it(app, client, user):
+    assert _log_in(client, user.email).status_code == 303
+    copied = _session_cookie(client)
+    assert _replay(app, copied) == 200  # the copy works while the session lives
+    client.post("/esci")
+    assert _replay(app, copied) == 303  # to the login page
+
+
+def test_a_cookie_copied_before_a_password_reset_opens_nothing_after_it(app, client, user):
+    _log_in(client, user.email)
+    copied = _session_cookie(client)
+    other = app.test_client()
+    other.post("/password-dimenticata", data={"email": user.email})
+    link = _link(_mails(app, user.email)[0], "/reimposta-password/")
+    assert other.post(link, data={"password": NEW_PASSWORD, "password_conferma": NEW_PASSWORD}).status_code == 303
+    assert _replay(app, copied) == 303
+    assert other.get("/domande").status_code == 200  # the browser that reset it is logged in afresh
+
+
+def test_changing_the_password_or_logging_out_everywhere_ends_every_other_session(app, user):
+    first, second = app.test_client(), app.test_client()
+    _log_in(first, user.email)
+    _log_in(second, user.email)
+    response = first.post("/account/password", data={"attuale": PASSWORD, "password": NEW_PASSWORD,
+                                                     "password_conferma": NEW_PASSWORD})
+    assert response.status_code == 303
+    assert second.get("/domande").status_code == 303 and first.get("/domande").status_code == 200
+    _log_in(second, user.email, NEW_PASSWORD)
+    first.post("/account/esci-ovunque")
+    assert first.get("/domande").status_code == 303 and second.get("/domande").status_code == 303
+    assert db.session.scalar(select(func.count()).select_from(LoginSession)) == 0
+
+
+def test_login_renews_the_session_and_the_csrf_token(app, client, user):
+    app.config["WTF_CSRF_ENABLED"] = True
+    page = client.get("/accedi").get_data(as_text=True)
+    before = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+    with client.session_transaction() as session:
+        anonymous_token = session["csrf_token"]
+        session["planted"] = "by an attacker"
+    assert client.post("/accedi", data={"email": user.email, "password": PASSWORD, "csrf_token": before}
+                       ).status_code == 303
+    with client.session_transaction() as session:
+        assert "planted" not in session
+        assert session.get("csrf_token") != anonymous_token
+
+
+def test_a_login_expires_after_its_hours_whatever_the_cookie(app, client, user):
+    _log_in(client, user.email)
+    assert client.get("/domande").status_code == 200
+    app.config["PATTI_SESSION_ORE"] = 0
+    assert client.get("/domande").status_code == 303
+
+
+# Accounts ---------------------------------------------------------------------------------------------------------
+
+
+def test_registering_a_known_or_a_new_address_answers_the_same(app, client, user):
+    known = client.post("/registrati", data={"nome": "X", "email": user.email, "password": NEW_PASSWORD,
+                                             "password_conferma": NEW_PASSWORD})
+    new = client.post("/registrati", data={"nome": "X", "email": "nuovo@example.it", "password": NEW_PASSWORD,
+                                           "password_conferma": NEW_PASSWORD})
+    assert (known.status_code, known.headers["Location"]) == (new.status_code, new.headers["Location"])
+    assert len(_mails(app, user.email)) == 1 and len(_mails(app, "nuovo@example.it")) == 1
+
+
+def test_the_6th_wrong_password_in_a_minute_is_refused_even_with_the_right_one(app, client, user):
+    for _ in range(5):
+        assert _log_in(client, user.email, "sbagliata-di-sicuro").status_code == 422
+    refused = _log_in(client, user.email)
+    assert refused.status_code == 429
+    assert "Retry-After" in refused.headers and int(refused.headers["Retry-After"]) > 0
+    assert "Troppi tentativi" in refused.get_data(as_text=True)
+    other = app.test_client()
+    assert _log_in(other, "altro@example.it", "sbagliata-di-sicuro").status_code == 422  # another address: fine
+
+
+def test_right_passwords_do_not_count_towards_the_limit(app, user):
+    for _ in range(7):
+        client = app.test_client()
+        assert _log_in(client, user.email).status_code == 303
+
+
+def test_reset_mails_to_one_address_are_limited(app, client, user):
+    for _ in range(3):
+        assert client.post("/password-dimenticata", data={"email": user.email}).status_code == 303
+    assert client.post("/password-dimenticata", data={"email": user.email}).status_code == 429
+    assert len(_mails(app, user.email)) == 3
+
+
+# Headers ----------------------------------------------------------------------------------------------------------
+
+
+def _pages(stored):
+    base = f"/domande/{stored.id}"
+    return ["/", "/avviso", "/accedi", "/registrati", "/password-dimenticata", "/non-esiste", "/domande", base,
+            f"{base}/riepilogo", f"{base}/capofila", f"{base}/partenariato", f"{base}/persone", f"{base}/attivita",
+            f"{base}/checklist", f"{base}/manifestazione.docx", f"{base}/domanda.json", "/account"]
+
+
+def test_every_page_has_the_security_headers(auth_client, stored):
+    for url in _pages(stored):
+        response = auth_client.get(url)
+        headers = response.headers
+        csp = headers["Content-Security-Policy"]
+        for directive in ("default-src 'none'", "script-src 'self'", "style-src 'self'", "frame-ancestors 'none'",
+                          "form-action 'self'"):
+            assert directive in csp, (url, directive)
+        assert "unsafe" not in csp
+        assert headers["X-Content-Type-Options"] == "nosniff"
+        assert headers["Referrer-Policy"] in ("same-origin", "no-referrer", "strict-origin")
+        assert headers["X-Frame-Options"] == "DENY"
+        assert headers["Cache-Control"] == "no-store", url
+    static = auth_client.get(re.search(r'href="(/static/patti\.[0-9a-f]+\.css)"',
+                                       auth_client.get("/").get_data(as_text=True)).group(1))
+    assert "immutable" in static.headers["Cache-Control"] and static.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_htmx_injects_no_style_and_evaluates_nothing(client):
+    config = re.search(r'name="htmx-config" content=\'([^\']+)\'', client.get("/").get_data(as_text=True)).group(1)
+    assert json.loads(config)["includeIndicatorStyles"] is False and json.loads(config)["allowEval"] is False
+
+
+# Invitations, roles, hand-over ------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def owner_client(app, user):
+    from patti_web.sandbox import log_in_client
+
+    client = app.test_client()
+    log_in_client(client, user)
+    return client
+
+
+def _invite(app, owner_client, stored, email: str, role: str = "collaboratore") -> str:
+    response = owner_client.post(f"/domande/{stored.id}/persone/invita", data={"email": email, "ruolo": role})
+    assert response.status_code == 303
+    return _link(_mails(app, email.lower())[-1], "/invito/")
+
+
+def test_an_invitation_is_accepted_once_by_the_invited_address_only(app, owner_client, stored, make_user):
+    link = _invite(app, owner_client, stored, "Marta@Example.it")
+    wrong = app.test_client()
+    _log_in(wrong, make_user(email="altra@example.it").email)
+    assert "altra@example.it" in wrong.get(link).get_data(as_text=True)
+    assert wrong.post(link).status_code == 200  # the page again: not accepted
+    assert wrong.get(f"/domande/{stored.id}").status_code == 404
+    marta = app.test_client()
+    _log_in(marta, make_user(email="marta@example.it").email)
+    assert marta.post(link).status_code == 303
+    assert marta.get(f"/domande/{stored.id}/capofila").status_code == 200  # a collaboratore edits
+    assert marta.post(link).status_code == 400  # once
+    assert app.test_client().get(link).status_code == 400
+
+
+def test_a_revoked_or_replaced_invitation_does_not_work(app, owner_client, stored, make_user):
+    first = _invite(app, owner_client, stored, "luca@example.it", "lettore")
+    second = _invite(app, owner_client, stored, "luca@example.it", "lettore")  # a new one voids the first
+    luca = app.test_client()
+    _log_in(luca, make_user(email="luca@example.it").email)
+    assert luca.get(first).status_code == 400
+    _members, pending = people.people(stored.id, db.session.get(User, stored.owner_id))
+    owner_client.post(f"/domande/{stored.id}/persone/inviti/{pending[0].id}/revoca")
+    assert luca.get(second).status_code == 400
+
+
+def test_an_expired_invitation_does_not_work(app, owner_client, stored, make_user, monkeypatch):
+    link = _invite(app, owner_client, stored, "eva@example.it")
+    monkeypatch.setattr(people, "INVITATION_MAX_AGE", -1)
+    eva = app.test_client()
+    _log_in(eva, make_user(email="eva@example.it").email)
+    assert eva.get(link).status_code == 400
+
+
+def test_the_titolare_hands_over_and_stays_as_collaboratore(app, owner_client, stored, user, make_user):
+    link = _invite(app, owner_client, stored, "nuovo.titolare@example.it", "lettore")
+    heir = make_user(email="nuovo.titolare@example.it")
+    heir_client = app.test_client()
+    _log_in(heir_client, heir.email)
+    heir_client.post(link)
+    assert owner_client.post(f"/domande/{stored.id}/persone/{heir.id}/titolare").status_code == 303
+    assert db.session.get(Application, stored.id).owner_id == heir.id
+    assert services.get_head(stored.id, user).ruolo == "collaboratore"
+    assert owner_client.get(f"/domande/{stored.id}/elimina").status_code == 403
+    assert heir_client.get(f"/domande/{stored.id}/elimina").status_code == 200
+
+
+def test_a_member_can_leave_and_the_titolare_can_remove(app, owner_client, stored, make_user):
+    for email in ("uno@example.it", "due@example.it"):
+        link = _invite(app, owner_client, stored, email, "lettore")
+        client = app.test_client()
+        _log_in(client, make_user(email=email).email)
+        client.post(link)
+    uno, due = (db.session.scalar(select(User).where(User.email == e)) for e in ("uno@example.it", "due@example.it"))
+    leaver = app.test_client()
+    _log_in(leaver, uno.email)
+    assert leaver.post(f"/domande/{stored.id}/persone/{due.id}/rimuovi").status_code == 403  # not someone else
+    assert leaver.post(f"/domande/{stored.id}/persone/{uno.id}/rimuovi").status_code == 303  # themselves
+    assert owner_client.post(f"/domande/{stored.id}/persone/{due.id}/rimuovi").status_code == 303
+    assert db.session.scalar(select(func.count()).select_from(Membership)) == 0
+
+
+# Staff ------------------------------------------------------------------------------------------------------------
+
+
+def test_staff_are_made_only_from_the_command_line_and_only_read(app, runner, stored, make_user):
+    client = app.test_client()
+    client.post("/registrati", data={"nome": "X", "email": "staff@example.it", "password": NEW_PASSWORD,
+                                     "password_conferma": NEW_PASSWORD, "staff": "1"})
+    assert db.session.scalar(select(User.staff).where(User.email == "staff@example.it")) is False
+    result = runner.invoke(args=["patti", "create-staff", "controllo@regione.example.it"])
+    assert result.exit_code == 0 and "/reimposta-password/" in result.output
+    staff = db.session.scalar(select(User).where(User.email == "controllo@regione.example.it"))
+    assert staff.staff and staff.email_confermata_at is not None
+    reader = app.test_client()
+    from patti_web.sandbox import log_in_client
+
+    log_in_client(reader, staff)
+    assert stored.titolo in reader.get("/domande").get_data(as_text=True)  # every application
+    assert reader.get(f"/domande/{stored.id}/manifestazione.docx").status_code == 200
+    assert reader.post(f"/domande/{stored.id}/capofila", data={"titolo": "Cambiato"}).status_code == 403
+    assert reader.post("/domande/nuova", data={"titolo": "Mia"}).status_code == 403
+    assert runner.invoke(args=["patti", "remove-staff", staff.email]).exit_code == 0
+    assert reader.get("/domande").status_code == 303  # the role changed: log in again
+    assert runner.invoke(args=["patti", "remove-staff", staff.email]).exit_code == 2
+
+
+# One application per submission -----------------------------------------------------------------------------------
+
+
+def _count(user) -> int:
+    return len(services.list_applications(user))
+
+
+def test_a_double_submit_of_new_duplicate_or_import_creates_one(auth_client, user, stored):
+    before = _count(user)
+    for _ in range(2):
+        assert auth_client.post("/domande/nuova", data={"titolo": "Doppio", "form_token": "t1"}).status_code == 303
+    assert _count(user) == before + 1
+    auth_client.post("/domande/nuova", data={"titolo": "Un altro titolo", "form_token": "t1"})  # Back, new title
+    assert _count(user) == before + 2
+    for _ in range(2):
+        auth_client.post(f"/domande/{stored.id}/duplica", data={"form_token": "t2"})
+    assert _count(user) == before + 3
+    content = (DATA / "valida.json").read_bytes()
+    for _ in range(2):
+        from io import BytesIO
+
+        auth_client.post("/domande/importa", data={"documento": (BytesIO(content), "d.json"), "form_token": "t3"},
+                         content_type="multipart/form-data")
+    assert _count(user) == before + 4
+
+
+# Activity ---------------------------------------------------------------------------------------------------------
+
+
+def test_the_activity_page_says_who_changed_what_and_when_in_italian_time(auth_client, stored, user):
+    from datetime import UTC, datetime
+
+    auth_client.post(f"/domande/{stored.id}/capofila", data={
+        "titolo": "Patto per la meccanica bresciana", "denominazione": "Camera di Commercio di Brescia",
+        "pec": "nuova@pec.it", "versione": "1"})
+    html = auth_client.get(f"/domande/{stored.id}/attivita").get_data(as_text=True)
+    assert "Giulia Bianchi" in html
+    assert re.search(r"Soggetto capofila, campi modificati: [^<]*Indirizzo PEC del capofila", html)
+    assert "Ha importato la domanda da un file." in html
+    when = db.session.scalar(select(func.max(Application.updated_at)))
+    rome = when.replace(tzinfo=UTC).astimezone(__import__("zoneinfo").ZoneInfo("Europe/Rome"))
+    assert f"{rome:%H:%M}" in html and rome.utcoffset() != datetime.now(UTC).utcoffset()
