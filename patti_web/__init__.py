@@ -75,6 +75,8 @@ def create_app(test_config: type | dict | None = None) -> Flask:
     babel.init_app(app, locale_selector=select_locale)
     csrf.init_app(app)
     compress.init_app(app)
+    import patti_web.ratelimit  # noqa: F401 (registers the patti-db:// storage of the limits)
+
     limiter.init_app(app)
     Htmx(app)
     login_manager.init_app(app)

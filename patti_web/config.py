@@ -69,8 +69,9 @@ class Config:
     PATTI_PROXY_FIX = int(os.environ.get("PATTI_PROXY_FIX", "0"))
     # How long a login lasts (hours), whatever the browser does with its cookie.
     PATTI_SESSION_ORE = float(os.environ.get("PATTI_SESSION_ORE", "12"))
-    # Rate limits (Flask-Limiter): in memory per worker by default; e.g. redis://host:6379 to share them.
-    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+    # Rate limits (Flask-Limiter): counted in the portal's database (patti_web.ratelimit), so that every worker
+    # counts the same attempts; memory:// (per worker) or redis://host:6379 instead if set.
+    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "patti-db://")
     RATELIMIT_HEADERS_ENABLED = True
     RATELIMIT_ENABLED = _flag("RATELIMIT_ENABLED", True)
     # Outgoing mail (password reset links). Without MAIL_SERVER the mail is written to the log (development).
@@ -93,3 +94,5 @@ class TestConfig(Config):
     PATTI_FINESTRA_APERTURA = None
     PATTI_FINESTRA_CHIUSURA = None
     PATTI_OGGI = None
+    RATELIMIT_STORAGE_URI = "memory://"  # the in-memory test database is one connection: tests/test_security.py
+    # checks the database storage on a file shared by two apps

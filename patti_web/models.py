@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from flask_login import UserMixin
-from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text, UniqueConstraint, false
+from sqlalchemy import JSON, Boolean, Float, ForeignKey, Integer, String, Text, UniqueConstraint, false
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship
 
@@ -171,3 +171,14 @@ class Revision(db.Model):
 
     def __repr__(self) -> str:
         return f"<Revision {self.application_id} v{self.versione} {self.sezione} {self.azione}>"
+
+
+class RateLimit(db.Model):
+    """One rate-limit counter (Flask-Limiter's fixed windows, patti_web.ratelimit): kept in the database so that
+    every worker counts the same attempts."""
+
+    __tablename__ = "rate_limit"
+
+    key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    count: Mapped[int] = mapped_column(Integer, default=0)
+    expires: Mapped[float] = mapped_column(Float, index=True)  # seconds since the epoch

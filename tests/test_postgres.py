@@ -61,3 +61,16 @@ def test_a_document_round_trips_through_postgresql(pg_app, valid_doc):
     db.session.expunge_all()
     assert to_document(services.load(head.id, None).domanda) == valid_doc
     assert services.get_head(head.id, None).titolo == "T" * 300
+
+
+def test_rate_limit_counters_work_on_postgresql(pg_app):
+    import time
+
+    from patti_web.ratelimit import DatabaseStorage
+
+    storage = DatabaseStorage("patti-db://")
+    assert [storage.incr("k", 60) for _ in range(3)] == [1, 2, 3] and storage.get("k") == 3
+    assert 55 < storage.get_expiry("k") - time.time() <= 60
+    assert storage.incr("spent", -1) == 1 and storage.incr("spent", 60) == 1  # an expired window starts again
+    storage.clear("k")
+    assert storage.get("k") == 0 and storage.check()

@@ -11,7 +11,7 @@ import pytest
 from helpers import DATA
 from sqlalchemy import func, select
 
-from patti_web import people, services
+from patti_web import accounts, people, services
 from patti_web.extensions import db
 from patti_web.mail import outbox, wait_for_mail
 from patti_web.models import Application, LoginSession, Membership, User
@@ -375,3 +375,28 @@ def test_the_activity_page_says_who_changed_what_and_when_in_italian_time(auth_c
     when = db.session.scalar(select(func.max(Application.updated_at)))
     rome = when.replace(tzinfo=UTC).astimezone(__import__("zoneinfo").ZoneInfo("Europe/Rome"))
     assert f"{rome:%H:%M}" in html and rome.utcoffset() != datetime.now(UTC).utcoffset()
+
+
+def test_two_workers_count_the_same_wrong_passwords_in_the_database(tmp_path, make_user):
+    """Two apps on one database file, as two gunicorn workers: the default storage counts for both."""
+    from patti_web.sandbox import make_sandbox_app
+
+    first = make_sandbox_app(tmp_path, WTF_CSRF_ENABLED=False, RATELIMIT_STORAGE_URI="patti-db://")
+    second = make_sandbox_app(tmp_path, WTF_CSRF_ENABLED=False, RATELIMIT_STORAGE_URI="patti-db://")
+    with first.app_context():
+        accounts.register_user("giulia@example.it", "Giulia", "una password di prova lunga", confirmed=True)
+        db.session.commit()
+    statuses = []
+    for n in range(6):
+        worker = (first, second)[n % 2]
+        with worker.app_context():
+            statuses.append(_log_in(worker.test_client(), "giulia@example.it", "sbagliata-di-sicuro").status_code)
+    assert statuses == [422] * 5 + [429]
+    with second.app_context():  # counted in the shared file, where another process would read it too
+        from patti_web.models import RateLimit
+
+        counters = {row.key: row.count for row in db.session.scalars(select(RateLimit))}
+    assert any("giulia@example.it" in key and count >= 5 for key, count in counters.items()), counters
+    for worker in (first, second):
+        with worker.app_context():
+            db.engine.dispose()
