@@ -252,8 +252,9 @@ def user_from_reset_token(token: str) -> User | None:
 
 
 def make_confirmation_token(user: User) -> str:
-    """A signed, timed token that confirms `user`'s address (for that address only)."""
-    return _serializer(CONFIRM_SALT).dumps({"id": user.id, "email": user.email})
+    """A signed, timed token that confirms `user`'s address, for that address and that password only: registering
+    the address again with another password voids the links mailed before."""
+    return _serializer(CONFIRM_SALT).dumps({"id": user.id, "email": user.email, "pw": _fingerprint(user)})
 
 
 def user_from_confirmation_token(token: str) -> User | None:
@@ -262,7 +263,10 @@ def user_from_confirmation_token(token: str) -> User | None:
         data = _serializer(CONFIRM_SALT).loads(token, max_age=CONFIRM_MAX_AGE)
     except BadData:
         return None
-    if not isinstance(data, dict) or not isinstance(data.get("id"), int) or not isinstance(data.get("email"), str):
+    if not isinstance(data, dict) or not isinstance(data.get("id"), int) or not isinstance(data.get("email"), str) \
+            or not isinstance(data.get("pw"), str):
         return None
     user = db.session.get(User, data["id"])
-    return user if user is not None and user.email == data["email"] else None
+    if user is None or user.email != data["email"] or not hmac.compare_digest(_fingerprint(user), data["pw"]):
+        return None
+    return user

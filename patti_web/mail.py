@@ -52,7 +52,14 @@ def send_mail(to: str, subject: str, body: str) -> None:
     A failure to send is logged there (the page has already answered the same either way).
     """
     app = current_app._get_current_object()  # type: ignore[attr-defined]
-    message = build_message(to, subject, body)
+    if parseaddr(to)[1] != to or "," in to:
+        log.error("mail %r not sent: %r is not one plain address", subject, to)
+        return
+    try:
+        message = build_message(to, subject, body)
+    except (ValueError, TypeError):  # a header the email package refuses: nothing goes, the page answers the same
+        log.exception("mail %r not sent to %r", subject, to)
+        return
     future = _executor.submit(_deliver, app, message)
     with _pending_lock:
         _pending.add(future)

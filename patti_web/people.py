@@ -169,8 +169,11 @@ def accept(invitation: Invitation, user) -> int:
             member.ruolo = invitation.ruolo
     try:
         db.session.commit()
-    except IntegrityError:  # the same person accepted two invitations at once
+    except IntegrityError:  # the same person accepted two invitations at once: the other made the membership
         db.session.rollback()
+        db.session.execute(update(Invitation).where(Invitation.id == invitation.id)
+                           .values(accepted_at=_now(), accepted_by=user.id))
+        db.session.commit()
     log.info("application %s: user %s joined (%s)", application.id, user.id, invitation.ruolo)
     return application.id
 

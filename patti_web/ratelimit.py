@@ -8,6 +8,7 @@ moment it expires; an expired counter starts again at the next hit.
 
 from __future__ import annotations
 
+import hashlib
 import time
 
 from limits.storage import Storage
@@ -21,6 +22,11 @@ _TABLE = RateLimit.__table__
 _C = _TABLE.c
 
 
+def _short(key: str) -> str:
+    """A key that fits its column whatever the address typed in it: long ones by their SHA-256."""
+    return key if len(key) <= 200 else "sha256:" + hashlib.sha256(key.encode()).hexdigest()
+
+
 class DatabaseStorage(Storage):
     STORAGE_SCHEME = ["patti-db"]
 
@@ -29,17 +35,16 @@ class DatabaseStorage(Storage):
         return SQLAlchemyError
 
     def incr(self, key: str, expiry: int, amount: int = 1) -> int:
-        now = time.time()
+        key, now = _short(key), time.time()
         with db.engine.begin() as connection:
-            counted = connection.execute(update(_TABLE).where(_C.key == key, _C.expires > now)
-                                         .values(count=_C.count + amount)).rowcount
-            if counted:
+            if connection.execute(update(_TABLE).where(_C.key == key, _C.expires > now)
+                                  .values(count=_C.count + amount)).rowcount:
                 return connection.execute(select(_C.count).where(_C.key == key)).scalar_one()
-            # No counter, or an expired one: this hit starts a new window (and old windows of other keys go).
+            # No counter, or an expired one: this hit starts a new window (only one worker resets it; the others
+            # then count on it), and windows of other keys long gone are dropped.
             connection.execute(delete(_TABLE).where(_C.expires < now - 86400))
-            done = connection.execute(update(_TABLE).where(_C.key == key)
-                                      .values(count=amount, expires=now + expiry)).rowcount
-            if not done:
+            if not connection.execute(update(_TABLE).where(_C.key == key, _C.expires <= now)
+                                      .values(count=amount, expires=now + expiry)).rowcount:
                 try:
                     with connection.begin_nested():
                         connection.execute(insert(_TABLE).values(key=key, count=amount, expires=now + expiry))
@@ -49,12 +54,12 @@ class DatabaseStorage(Storage):
 
     def get(self, key: str) -> int:
         with db.engine.connect() as connection:
-            row = connection.execute(select(_C.count, _C.expires).where(_C.key == key)).one_or_none()
+            row = connection.execute(select(_C.count, _C.expires).where(_C.key == _short(key))).one_or_none()
         return row.count if row is not None and row.expires > time.time() else 0
 
     def get_expiry(self, key: str) -> float:
         with db.engine.connect() as connection:
-            expires = connection.execute(select(_C.expires).where(_C.key == key)).scalar_one_or_none()
+            expires = connection.execute(select(_C.expires).where(_C.key == _short(key))).scalar_one_or_none()
         return expires if expires is not None and expires > time.time() else time.time()
 
     def check(self) -> bool:
@@ -71,4 +76,4 @@ class DatabaseStorage(Storage):
 
     def clear(self, key: str) -> None:
         with db.engine.begin() as connection:
-            connection.execute(delete(_TABLE).where(_C.key == key))
+            connection.execute(delete(_TABLE).where(_C.key == _short(key)))

@@ -834,10 +834,10 @@ def stash_form(path: str, data: list[tuple[str, str]]) -> str:
     return token
 
 
-def pop_stashed_form(token: str, path: str) -> list[tuple[str, str]] | None:
-    """Take back (once) what was typed into the form at `path`, or None; commits."""
+def pop_stashed_form(token: str, path: str | None) -> list[tuple[str, str]] | None:
+    """Take back (once) what was typed into the form at `path` (None: whatever form), or None; commits."""
     pending = db.session.get(PendingForm, token) if token else None
-    if pending is None or pending.path != path:
+    if pending is None or (path is not None and pending.path != path):
         return None
     fresh = pending.created_at >= datetime.now(UTC).replace(tzinfo=None) - PENDING_MAX_AGE
     data = json.loads(pending.data) if fresh else None

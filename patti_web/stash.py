@@ -23,6 +23,7 @@ SALT = "stashed-forms"
 MAX_VALUES = 300
 MAX_BYTES = 64 * 1024
 MAX_PER_BROWSER = 3
+MAX_PATH = 500  # the column that keeps it (pages of the portal are far shorter)
 PER_CLIENT = parse("10/hour")
 
 
@@ -45,13 +46,16 @@ def _keys() -> list[str]:
 def _same_origin() -> bool:
     """Did the POST come from one of our own pages? (Never keep what another site POSTed in the user's name.)"""
     source = request.headers.get("Origin") or request.headers.get("Referer") or ""
-    return bool(source) and urlsplit(source).netloc == request.host
+    try:
+        return bool(source) and urlsplit(source).netloc == request.host
+    except ValueError:  # "http://[": not an address at all
+        return False
 
 
 def keep_this_form() -> str | None:
     """Keep what was typed into the form being POSTed, for this browser; return its key, or None if not kept."""
     rule = request.url_rule
-    if rule is None or "GET" not in rule.methods or not _same_origin():
+    if rule is None or "GET" not in rule.methods or len(request.path) > MAX_PATH or not _same_origin():
         return None
     values = [(k, v) for k, v in request.form.items(multi=True) if k != "csrf_token" and "password" not in k]
     if not values or len(values) > MAX_VALUES or sum(len(k) + len(v) for k, v in values) > MAX_BYTES:
@@ -95,3 +99,12 @@ def take(path: str) -> list[tuple[str, str]] | None:
             after_this_request(_forgetting([k for k in keys if k != key]))
             return data
     return None
+
+
+def forget_all() -> None:
+    """Drop this browser's kept forms (logging out: the next person at this browser gets none of them)."""
+    keys = _keys()
+    if keys:
+        for key in keys:
+            services.pop_stashed_form(key, None)
+        after_this_request(_forgetting([]))

@@ -72,6 +72,7 @@ POST_DATA = {
     "applications.intervention_edit": {"titolo": "Corso", "versione": "1"},
     "people.invite": {"email": "nuova@example.it", "ruolo": "lettore"},
     "auth.reset_password": {"password": "x"},
+    "auth.confirm": {"password": "x"},
     "people.change_role": {"ruolo": "collaboratore"},
 }
 

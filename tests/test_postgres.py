@@ -74,3 +74,21 @@ def test_rate_limit_counters_work_on_postgresql(pg_app):
     assert storage.incr("spent", -1) == 1 and storage.incr("spent", 60) == 1  # an expired window starts again
     storage.clear("k")
     assert storage.get("k") == 0 and storage.check()
+
+
+def test_long_addresses_and_paths_fit_their_columns_on_postgresql(pg_app, make_user):
+    """PostgreSQL enforces column lengths (SQLite does not): a 251-character address in a rate-limit key, a
+    600-character path of a form kept after the session expired."""
+    from patti_web.extensions import limiter
+
+    pg_app.config["RATELIMIT_STORAGE_URI"] = "patti-db://"
+    limiter.init_app(pg_app)
+    address = "a" * 240 + "@example.it"
+    client = pg_app.test_client()
+    for _ in range(5):
+        assert client.post("/accedi", data={"email": address, "password": "sbagliata"}).status_code == 422
+    assert client.post("/accedi", data={"email": address, "password": "sbagliata"}).status_code == 429
+    pg_app.config["WTF_CSRF_ENABLED"] = True
+    response = pg_app.test_client().post("/domande/1/partenariato/" + "p" * 600, data={"denominazione": "x"},
+                                         headers={"Origin": "http://localhost"})
+    assert response.status_code == 303

@@ -400,3 +400,62 @@ def test_two_workers_count_the_same_wrong_passwords_in_the_database(tmp_path, ma
     for worker in (first, second):
         with worker.app_context():
             db.engine.dispose()
+
+
+# Found by a review: each of these answered 500 or let something through --------------------------------------------
+
+
+def test_a_json_body_counts_towards_the_limits_per_address(app, user):
+    for _ in range(5):
+        other_client = app.test_client()  # a new browser each time: only the address in the JSON ties them
+        assert other_client.post("/accedi", json={"email": user.email, "password": "sbagliata"}).status_code == 422
+    assert app.test_client().post("/accedi", json={"email": user.email, "password": PASSWORD}).status_code == 429
+    for _ in range(3):
+        app.test_client().post("/password-dimenticata", json={"email": user.email})
+    assert app.test_client().post("/password-dimenticata", json={"email": user.email}).status_code == 429
+    assert len(_mails(app, user.email)) == 3
+
+
+@pytest.mark.parametrize("header", [{"Origin": "http://["}, {"Referer": "http://[::1/x"}])
+def test_a_malformed_origin_or_referer_is_not_a_500(app, stored, header):
+    app.config["WTF_CSRF_ENABLED"] = True
+    response = app.test_client().post(f"/domande/{stored.id}/capofila", data={"titolo": "x"}, headers=header)
+    assert response.status_code == 303
+
+
+@pytest.mark.parametrize("address", ["mario@[example.it", "a:b@x.it", "a,b@x.it", "x@localhost"])
+def test_an_address_mail_would_not_reach_as_written_is_refused(app, client, owner_client, stored, address):
+    response = client.post("/registrati", data={"nome": "X", "email": address, "password": NEW_PASSWORD,
+                                                "password_conferma": NEW_PASSWORD})
+    assert response.status_code == 422
+    assert owner_client.post(f"/domande/{stored.id}/persone/invita",
+                             data={"email": address, "ruolo": "lettore"}).status_code == 422
+    assert db.session.scalar(select(func.count()).select_from(User)) == 1 and _mails(app) == []
+
+
+def test_staff_invited_to_an_application_still_create_nothing(app, owner_client, stored, make_user):
+    staff = make_user(email="staff@regione.example.it")
+    staff.staff = True
+    db.session.commit()
+    link = _invite(app, owner_client, stored, staff.email)
+    client = app.test_client()
+    _log_in(client, staff.email)
+    assert client.post(link).status_code == 303
+    assert client.post(f"/domande/{stored.id}/duplica", data={"form_token": "s"}).status_code == 403
+
+
+def test_logging_out_drops_the_forms_this_browser_kept(app, stored, user):
+    from patti_web.models import PendingForm
+
+    app.config["WTF_CSRF_ENABLED"] = True
+    browser = app.test_client()
+    browser.post(f"/domande/{stored.id}/capofila", data={"denominazione": "Battuto prima"},
+                 headers={"Origin": "http://localhost"})
+    assert db.session.scalar(select(func.count()).select_from(PendingForm)) == 1
+    from patti_web.sandbox import log_in_client
+
+    log_in_client(browser, user)
+    app.config["WTF_CSRF_ENABLED"] = False
+    response = browser.post("/esci")
+    assert any(c.startswith("patti_moduli=;") for c in response.headers.getlist("Set-Cookie"))
+    assert db.session.scalar(select(func.count()).select_from(PendingForm)) == 0

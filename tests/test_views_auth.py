@@ -25,7 +25,8 @@ from patti_web.models import User
 APPLICATIONS = "/domande"  # applications.index
 PASSWORD = "password-di-prova"
 NEW_PASSWORD = "una nuova password lunga"
-GENERIC_LOGIN_ERROR = "Email or password not recognised"
+GENERIC_LOGIN_ERROR = ("Email or password not recognised. If you have just registered, first open the link we sent you "
+                       "to confirm the address")
 RESET_SENT = ("If an account exists for that address, we have sent it a link to choose a new password. "
               "Check your inbox (and the spam folder).")
 
@@ -64,9 +65,9 @@ def test_the_register_page_asks_for_name_email_and_password_twice(client):
     assert "<h1>" in html
 
 
-def _mails(app) -> list:
+def _mails(app, to: str | None = None) -> list:
     wait_for_mail()
-    return list(outbox(app))
+    return [m for m in outbox(app) if to is None or m["To"] == to]
 
 
 def _link(message, path: str) -> str:
@@ -83,17 +84,20 @@ def test_registering_stores_a_hashed_password_and_mails_a_confirmation_link(app,
     assert user.password_hash.startswith("scrypt:")
     assert "lunga-abbastanza" not in user.password_hash
     assert not _is_logged_in(client)
-    # Not usable before the address is confirmed: the right password gets a new link instead.
+    # Not usable before the address is confirmed: the right password gets the generic answer and, quietly, a new
+    # link (the page does not tell an unconfirmed account from no account).
     refused = client.post("/accedi", data={"email": "marco@example.it", "password": "lunga-abbastanza"})
     assert refused.status_code == 422 and not _is_logged_in(client)
+    assert _text(GENERIC_LOGIN_ERROR) in refused.get_data(as_text=True)
     mails = _mails(app)
     assert [m["To"] for m in mails] == ["marco@example.it", "marco@example.it"]
     link = _link(mails[0], "/conferma/")
-    confirmed = client.get(link)
-    assert confirmed.status_code == 303 and _path(confirmed) == "/accedi"
-    assert confirmed.headers["Referrer-Policy"] == "no-referrer"
-    assert client.post("/accedi", data={"email": "marco@example.it", "password": "lunga-abbastanza"}
-                       ).status_code == 303
+    page = client.get(link)
+    assert page.status_code == 200 and page.headers["Referrer-Policy"] == "no-referrer"
+    assert 'autocomplete="current-password"' in page.get_data(as_text=True)
+    assert client.post(link, data={"password": "non-e-la-sua"}).status_code == 422  # the link alone is not enough
+    confirmed = client.post(link, data={"password": "lunga-abbastanza"})
+    assert confirmed.status_code == 303 and _path(confirmed) == APPLICATIONS and _is_logged_in(client)
     assert client.get("/conferma/nonsense").status_code == 400
 
 
@@ -110,6 +114,28 @@ def test_a_known_address_gets_the_same_answer_and_a_mail_saying_it_has_an_accoun
     assert "/conferma/" not in mails["giulia@example.it"].get_content()
     assert "/password-dimenticata" in mails["giulia@example.it"].get_content()
     assert not _is_logged_in(client)
+
+
+def test_someone_who_registers_an_address_first_cannot_take_it_over(app, client):
+    """The owner registers; someone else registers the same address with their own password; the owner's link no
+    longer works, and the link mailed for the other registration needs the other password."""
+    owner = _registration(email="vera@example.it")
+    client.post("/registrati", data=owner)
+    first_link = _link(_mails(app, "vera@example.it")[-1], "/conferma/")
+    intruder = app.test_client()
+    intruder.post("/registrati", data=_registration(email="vera@example.it", nome="Mallory",
+                                                    password="password dell'intruso 42",
+                                                    password_conferma="password dell'intruso 42"))
+    assert client.get(first_link).status_code == 400  # the address was registered again: that link is void
+    second_link = _link(_mails(app, "vera@example.it")[-1], "/conferma/")
+    assert client.post(second_link, data={"password": "lunga-abbastanza"}).status_code == 422  # the owner cannot
+    # confirm the intruder's registration with her password, and the intruder's account stays unusable until
+    # confirmed by whoever reads vera's mail and knows the password: the owner registers again and wins.
+    client.post("/registrati", data=owner)
+    own_link = _link(_mails(app, "vera@example.it")[-1], "/conferma/")
+    assert intruder.post(second_link, data={"password": "password dell'intruso 42"}).status_code == 400
+    assert client.post(own_link, data={"password": "lunga-abbastanza"}).status_code == 303
+    assert db.session.scalar(select(User.nome).where(User.email == "vera@example.it")) == "Marco Rossi"
 
 
 def test_an_unconfirmed_registration_can_be_made_again_by_the_owner_of_the_address(app, client):

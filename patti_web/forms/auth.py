@@ -5,12 +5,10 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, StringField
-from wtforms.validators import DataRequired, EqualTo, Length, Regexp, ValidationError
+from wtforms.validators import DataRequired, Email, EqualTo, Length, ValidationError
 
 from patti_web.accounts import password_problem
 
-# A shape check only (something@domain.tld, no spaces); whether the address works is learnt by writing to it.
-EMAIL_SHAPE = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
 EMAIL_MAX = 254
 NOME_MAX = 200
 PASSWORD_MIN = 10
@@ -21,11 +19,17 @@ def _strip(value: str | None) -> str | None:
     return value.strip() if isinstance(value, str) else value
 
 
+def email_address() -> Email:
+    """An address mail reaches as written (email-validator: no groups, lists, brackets or bare host names)."""
+    return Email(message=_l("Enter an email address in the right format, like name@example.com"),
+                 check_deliverability=False)
+
+
 def _email_field() -> EmailField:
     return EmailField(_l("Email address"), filters=[_strip], validators=[
         DataRequired(_l("Enter your email address")),
         Length(max=EMAIL_MAX, message=_l("The email address must be %(max)s characters or fewer")),
-        Regexp(EMAIL_SHAPE, message=_l("Enter an email address in the right format, like name@example.com")),
+        email_address(),
     ])
 
 
@@ -82,6 +86,15 @@ class ForgotPasswordForm(FlaskForm):
 
 class ResetPasswordForm(NewPasswordMixin, FlaskForm):
     password, password_conferma = _new_password_fields()
+
+
+class ConfirmForm(FlaskForm):
+    """The confirmation link's page: the password chosen at registration proves whose account is confirmed."""
+
+    password = PasswordField(_l("Password"), validators=[
+        DataRequired(_l("Enter the password you chose when registering")),
+        Length(max=PASSWORD_MAX, message=_l("The password must be %(max)s characters or fewer")),
+    ])
 
 
 class ChangePasswordForm(NewPasswordMixin, FlaskForm):

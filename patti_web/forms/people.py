@@ -6,9 +6,9 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import EmailField, RadioField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length, Regexp, ValidationError
+from wtforms.validators import DataRequired, Length, ValidationError
 
-from patti_web.forms.auth import EMAIL_MAX, EMAIL_SHAPE
+from patti_web.forms.auth import EMAIL_MAX, email_address
 
 
 def _strip(value):
@@ -24,7 +24,7 @@ class InviteForm(FlaskForm):
     email = EmailField(_l("Email address of the person to invite"), filters=[_strip], validators=[
         DataRequired(_l("Enter the email address of the person to invite")),
         Length(max=EMAIL_MAX, message=_l("The email address must be %(max)s characters or fewer")),
-        Regexp(EMAIL_SHAPE, message=_l("Enter an email address in the right format, like name@example.com")),
+        email_address(),
     ])
     ruolo = RadioField(_l("Role"), choices=_role_choices(), default="collaboratore",
                        validators=[DataRequired(_l("Choose the role of the person to invite"))],

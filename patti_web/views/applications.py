@@ -175,6 +175,8 @@ def create():
 
 @bp.post("/<int:application_id>/duplica")
 def duplicate(application_id: int):
+    if current_user.staff:
+        abort(403)  # staff create nothing, even where they were invited
     form = DuplicateForm()
     if not form.validate():
         abort(400)

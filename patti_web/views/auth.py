@@ -9,15 +9,23 @@ key); logging out ends it, a password change or reset ends them all.
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from urllib.parse import urlsplit
 
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
-from patti_web import accounts
+from patti_web import accounts, stash
 from patti_web.extensions import db, limiter
 from patti_web.forms.applications import EmptyForm
-from patti_web.forms.auth import ChangePasswordForm, ForgotPasswordForm, LoginForm, RegisterForm, ResetPasswordForm
+from patti_web.forms.auth import (
+    ChangePasswordForm,
+    ConfirmForm,
+    ForgotPasswordForm,
+    LoginForm,
+    RegisterForm,
+    ResetPasswordForm,
+)
 from patti_web.i18n import gettext as _
 from patti_web.mail import send_mail
 from patti_web.models import User
@@ -47,8 +55,11 @@ def safe_next(target: str | None) -> str | None:
 
 
 def _typed_email() -> str:
-    """The address typed in the form (for limits per address), lower case."""
-    return (request.form.get("email") or "").strip().lower()[:254] or request.remote_addr or ""
+    """The address typed in the form (for limits per address), lower case; a JSON body counts too (Flask-WTF
+    reads one)."""
+    data = request.form if request.form else (request.get_json(silent=True) if request.is_json else None)
+    email = data.get("email") if isinstance(data, Mapping) else None
+    return (email.strip().lower()[:254] if isinstance(email, str) else "") or request.remote_addr or ""
 
 
 def log_in(user: User) -> None:
@@ -60,6 +71,7 @@ def log_in(user: User) -> None:
 
 
 def end_this_session() -> None:
+    stash.forget_all()
     if current_user.is_authenticated:
         accounts.end_session(current_user.session_key)
     logout_user()
@@ -74,9 +86,10 @@ def end_this_session() -> None:
 def _send_confirmation(user: User) -> None:
     link = external_url("auth.confirm", token=accounts.make_confirmation_token(user))
     send_mail(user.email, _("Confirm your Patti Web address"), _(
-        "Hello %(nome)s,\n\nto start using your Patti Web account, confirm that this address is yours by opening "
-        "this link within 48 hours:\n\n%(link)s\n\nIf you did not register, ignore this message: without the "
-        "confirmation the account cannot be used.\n", nome=user.nome, link=link))
+        "Hello %(nome)s,\n\nto start using your Patti Web account, confirm that this address is yours: open this "
+        "link within 48 hours and type the password you chose when registering:\n\n%(link)s\n\nIf you did not "
+        "register, ignore this message: without the confirmation the account cannot be used.\n",
+        nome=user.nome, link=link))
 
 
 def _send_already_registered(user: User) -> None:
@@ -104,19 +117,30 @@ def register():
     return _page("auth/register.html", form=form)
 
 
-@bp.get("/conferma/<token>")
+@bp.route("/conferma/<token>", methods=["GET", "POST"])
+@limiter.limit("10/hour", methods=["POST"])
 def confirm(token: str):
-    """The link of the confirmation mail: the address is confirmed, the account can be used."""
+    """The link of the confirmation mail: with the password chosen at registration, the address is confirmed and
+    the account logged in. (The password, not the link alone: a link mailed for somebody else's registration of
+    this address confirms nothing.)"""
     user = accounts.user_from_confirmation_token(token)
     if user is None:
         body = render_template("auth/link_invalid.html", title=_("This confirmation link does not work"),
-                               message=_("The link is wrong or more than 48 hours old. Register again with the same "
-                                         "address to receive a new one."))
+                               message=_("The link is wrong or more than 48 hours old, or the address was registered "
+                                         "again since. Register again with the same address to receive a new one."))
         return body, 400, {"Referrer-Policy": "no-referrer"}
-    accounts.confirm_email(user)
-    db.session.commit()
-    flash(_("Address confirmed: you can now log in."), "success")
-    return redirect(url_for("auth.login"), 303), {"Referrer-Policy": "no-referrer"}
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        if accounts.authenticate(user.email, form.password.data) is None:
+            form.password.errors.append(_("The password is not the one chosen when registering"))
+        else:
+            accounts.confirm_email(user)
+            db.session.commit()
+            log_in(user)
+            flash(_("Address confirmed: welcome, %(nome)s.", nome=user.nome), "success")
+            return redirect(url_for("applications.index"), 303), {"Referrer-Policy": "no-referrer"}
+    body = render_template("auth/confirm.html", form=form, token=token, email=user.email)
+    return body, 422 if form.errors else 200, {"Referrer-Policy": "no-referrer"}
 
 
 # Logging in and out ----------------------------------------------------------------------------------------------
@@ -138,16 +162,15 @@ def login():
     form = LoginForm()
     if form.validate_on_submit():
         user = accounts.authenticate(form.email.data, form.password.data)
-        if user is not None and user.email_confermata_at is None:
-            _send_confirmation(user)
-            form.email.errors.append(_("Email address not confirmed yet: we have sent the confirmation link again. "
-                                       "Open it, then log in"))
-        elif user is not None:
+        if user is not None and user.email_confermata_at is not None:
             log_in(user)
             return redirect(next_url or url_for("applications.index"), 303)
-        else:
-            # One answer for a wrong email and a wrong password: the page does not tell who has an account.
-            form.password.errors.append(_("Email or password not recognised"))
+        if user is not None:  # the right password of an address not confirmed yet: the link again, quietly
+            _send_confirmation(user)
+        # One answer for a wrong email, a wrong password and an unconfirmed address: the page does not tell who
+        # has an account.
+        form.password.errors.append(_("Email or password not recognised. If you have just registered, first "
+                                      "open the link we sent you to confirm the address"))
     return _page("auth/login.html", form=form, next_url=next_url)
 
 
@@ -197,6 +220,7 @@ def logout_everywhere():
         return redirect(url_for("auth.account"), 303)
     accounts.end_all_sessions(current_user.id)
     db.session.commit()
+    stash.forget_all()
     logout_user()
     session.clear()
     flash(_("You have been logged out on every device."), "success")
