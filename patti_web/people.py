@@ -57,8 +57,9 @@ class Pending:
     created_at: datetime
 
 
-def people(application_id: int, user) -> tuple[list[Person], list[Pending]]:
-    """The titolare and members of an application, and the invitations still open (anyone with a role may see)."""
+def people(application_id: int, user) -> tuple[services.Head, list[Person], list[Pending]]:
+    """The application's columns, its titolare and members, and the invitations still open (anyone with a role may
+    see them)."""
     head = services.get_head(application_id, user, READ)
     owner = db.session.execute(select(User.id, User.nome, User.email).where(User.id == head.owner_id)).one_or_none()
     found = [Person(*owner, TITOLARE)] if owner else []
@@ -70,7 +71,7 @@ def people(application_id: int, user) -> tuple[list[Person], list[Pending]]:
         .where(Invitation.application_id == head.id, Invitation.accepted_at.is_(None),
                Invitation.revoked_at.is_(None), Invitation.created_at > _oldest_valid())
         .order_by(Invitation.created_at))]
-    return found, pending
+    return head, found, pending
 
 
 def _oldest_valid() -> datetime:
@@ -88,7 +89,7 @@ def invite(application_id: int, user, email: str, ruolo: str) -> tuple[Invitatio
     if ruolo not in MEMBER_ROLES:
         raise InvitationError(ruolo)
     email = normalise_email(email)
-    members, _pending = people(application_id, user)
+    _head, members, _pending = people(application_id, user)
     if any(p.email == email for p in members):
         raise InvitationError(email)
     db.session.execute(update(Invitation).where(
@@ -240,9 +241,9 @@ class Change:
 ACTIVITY_SHOWN = 500
 
 
-def activity(application_id: int, user) -> list[Change]:
-    """The saves of an application, newest first (the last ACTIVITY_SHOWN): who, when (UTC), which section, what;
-    anyone with a role may see it."""
+def activity(application_id: int, user) -> tuple[services.Head, list[Change]]:
+    """The application's columns and its saves, newest first (the last ACTIVITY_SHOWN): who, when (UTC), which
+    section, what; anyone with a role may see them."""
     head = services.get_head(application_id, user, READ)
     rows = db.session.execute(
         select(Revision.versione, Revision.created_at, User.nome, Revision.sezione, Revision.azione,
@@ -255,4 +256,4 @@ def activity(application_id: int, user) -> list[Change]:
                      None) if azione == "aggiunta" else None
         paths = tuple(dict.fromkeys(op.get("path", "") for op in patch)) if azione == "modifica" else ()
         changes.append(Change(versione, when, who or "", sezione, azione, elemento, paths, added))
-    return changes
+    return head, changes

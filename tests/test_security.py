@@ -267,7 +267,7 @@ def test_a_revoked_or_replaced_invitation_does_not_work(app, owner_client, store
     luca = app.test_client()
     _log_in(luca, make_user(email="luca@example.it").email)
     assert luca.get(first).status_code == 400
-    _members, pending = people.people(stored.id, db.session.get(User, stored.owner_id))
+    _head, _members, pending = people.people(stored.id, db.session.get(User, stored.owner_id))
     owner_client.post(f"/domande/{stored.id}/persone/inviti/{pending[0].id}/revoca")
     assert luca.get(second).status_code == 400
 

@@ -52,13 +52,9 @@ def require_login():
 
 
 def _state(application_id: int, allowed: frozenset[str] = services.READ) -> services.State:
-    """The application for the logged-in user: 404 if they have no role in it, 403 if theirs cannot do this."""
-    try:
-        return services.load(application_id, current_user, allowed)
-    except services.NotFound:
-        abort(404)
-    except services.Forbidden:
-        abort(403)
+    """The application for the logged-in user: 404 if they have no role in it, 403 if theirs cannot do this
+    (services.NotFound and Forbidden become those pages in patti_web.errors)."""
+    return services.load(application_id, current_user, allowed)
 
 
 def _editable(application_id: int) -> services.State:
@@ -68,10 +64,7 @@ def _editable(application_id: int) -> services.State:
 
 
 def _item(state: services.State, sezione: str, item_id: str):
-    try:
-        return services.get_item(state, sezione, item_id)
-    except services.NotFound:
-        abort(404)
+    return services.get_item(state, sezione, item_id)  # NotFound: a 404
 
 
 def _formdata(state: services.State) -> MultiDict | None:
@@ -180,13 +173,8 @@ def duplicate(application_id: int):
     form = DuplicateForm()
     if not form.validate():
         abort(400)
-    try:
-        copy = services.duplicate_application(application_id, current_user,
-                                              _creation_token(form.form_token.data, str(application_id)))
-    except services.NotFound:
-        abort(404)
-    except services.Forbidden:
-        abort(403)
+    copy = services.duplicate_application(application_id, current_user,
+                                          _creation_token(form.form_token.data, str(application_id)))
     flash(_("Application duplicated."), "success")
     return redirect(url_for("applications.tasks", application_id=copy.id), 303)
 

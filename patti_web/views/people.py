@@ -28,8 +28,7 @@ def _head(application_id: int, allowed=services.READ) -> services.Head:
 
 
 def _page(application_id: int, invite_form: InviteForm | None = None, status: int = 200):
-    head = _head(application_id)
-    members, pending = people.people(application_id, current_user)
+    head, members, pending = people.people(application_id, current_user)
     return render_template("applications/people.html", application=head, members=members, pending=pending,
                            invite_form=invite_form or InviteForm(formdata=None), action_form=EmptyForm(),
                            role_form=RoleForm(formdata=None)), status
@@ -181,8 +180,7 @@ def _in_words(change: people.Change) -> str:
 @login_required
 def activity(application_id: int):
     """Who changed which section, when (Italian time), and what, newest first. Revisions are never changed."""
-    head = _head(application_id)
-    changes = people.activity(application_id, current_user)
+    head, changes = people.activity(application_id, current_user)
     rows = [(c, _in_words(c)) for c in changes]
     return render_template("applications/activity.html", application=head, rows=rows,
                            shown=people.ACTIVITY_SHOWN)
