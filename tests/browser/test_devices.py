@@ -221,7 +221,8 @@ PAGES = ["/", "/avviso", "/accedi", "/registrati", "/password-dimenticata", "/do
          "{app}/partenariato/{partner}", "{app}/partenariato/{partner}/rimuovi", "{app}/territorio",
          "{app}/settori", "{app}/settori/nuovo", "{app}/settori/{sector}", "{app}/fabbisogni",
          "{app}/fabbisogni/nuovo", "{app}/fabbisogni/{need}", "{app}/interventi", "{app}/interventi/nuovo",
-         "{app}/interventi/{intervention}", "{app}/elimina", "/domande/ateco?q=commercio", "/non-esiste"]
+         "{app}/interventi/{intervention}", "{app}/elimina", "/domande/ateco?q=commercio", "/non-esiste",
+         "{app}/persone", "{app}/attivita", "/account"]
 
 
 @pytest.mark.parametrize("js", [True, False], ids=["js", "nojs"])
