@@ -151,7 +151,11 @@ def register_user(email: str, nome: str, password: str, *, confirmed: bool = Fal
     email = normalise_email(email)
     if get_user_by_email(email) is not None:
         raise EmailTaken(email)
-    user = User(email=email, nome=nome.strip(), password_hash=hash_password(password),
+    return _new_user(email, nome, hash_password(password), confirmed)
+
+
+def _new_user(email: str, nome: str, password_hash: str, confirmed: bool = False) -> User:
+    user = User(email=email, nome=nome.strip(), password_hash=password_hash,
                 email_confermata_at=_now() if confirmed else None)
     db.session.add(user)
     try:
@@ -176,14 +180,9 @@ def sign_up(email: str, nome: str, password: str) -> tuple[User, bool]:
     existing = get_user_by_email(email)
     hashed = hash_password(password)
     if existing is None:
-        user = User(email=email, nome=nome.strip(), password_hash=hashed)
-        db.session.add(user)
         try:
-            db.session.flush()
-            log.info("registered user %s", user.id)
-            return user, True
-        except IntegrityError:  # the same address registered at this very moment
-            db.session.rollback()
+            return _new_user(email, nome, hashed), True
+        except EmailTaken:  # the same address registered at this very moment
             existing = get_user_by_email(email)
     if existing.email_confermata_at is None:
         existing.nome, existing.password_hash = nome.strip(), hashed

@@ -61,17 +61,21 @@ def people(application_id: int, user) -> tuple[services.Head, list[Person], list
     """The application's columns, its titolare and members, and the invitations still open (anyone with a role may
     see them)."""
     head = services.get_head(application_id, user, READ)
-    owner = db.session.execute(select(User.id, User.nome, User.email).where(User.id == head.owner_id)).one_or_none()
-    found = [Person(*owner, TITOLARE)] if owner else []
-    found += [Person(*row) for row in db.session.execute(
-        select(User.id, User.nome, User.email, Membership.ruolo).join(Membership, Membership.user_id == User.id)
-        .where(Membership.application_id == head.id).order_by(User.nome, User.id))]
     pending = [Pending(*row) for row in db.session.execute(
         select(Invitation.id, Invitation.email, Invitation.ruolo, Invitation.created_at)
         .where(Invitation.application_id == head.id, Invitation.accepted_at.is_(None),
                Invitation.revoked_at.is_(None), Invitation.created_at > _oldest_valid())
         .order_by(Invitation.created_at))]
-    return head, found, pending
+    return head, _members(head), pending
+
+
+def _members(head: services.Head) -> list[Person]:
+    """The titolare, then the members by name."""
+    owner = db.session.execute(select(User.id, User.nome, User.email).where(User.id == head.owner_id)).one_or_none()
+    found = [Person(*owner, TITOLARE)] if owner else []
+    return found + [Person(*row) for row in db.session.execute(
+        select(User.id, User.nome, User.email, Membership.ruolo).join(Membership, Membership.user_id == User.id)
+        .where(Membership.application_id == head.id).order_by(User.nome, User.id))]
 
 
 def _oldest_valid() -> datetime:
@@ -89,8 +93,7 @@ def invite(application_id: int, user, email: str, ruolo: str) -> tuple[Invitatio
     if ruolo not in MEMBER_ROLES:
         raise InvitationError(ruolo)
     email = normalise_email(email)
-    _head, members, _pending = people(application_id, user)
-    if any(p.email == email for p in members):
+    if any(p.email == email for p in _members(head)):
         raise InvitationError(email)
     db.session.execute(update(Invitation).where(
         Invitation.application_id == head.id, Invitation.email == email, Invitation.accepted_at.is_(None),

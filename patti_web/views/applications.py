@@ -242,9 +242,7 @@ def checklist_panel(application_id: int):
         response = current_app.response_class(status=304)
     else:
         response = render("applications/checklist.html", "checklist", **_context(state))
-    response.set_etag(etag)
-    response.cache_control.private = True
-    response.cache_control.no_cache = True
+    response.set_etag(etag)  # Cache-Control: no-store, as on every page (patti_web.security)
     response.vary.add("HX-Request")
     return response
 

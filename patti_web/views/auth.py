@@ -64,9 +64,7 @@ def _typed_email() -> str:
 
 def log_in(user: User) -> None:
     """Start a new session for `user`: nothing of the anonymous session survives (the CSRF token is new)."""
-    kept = {key: session[key] for key in ("_flashes",) if key in session}
-    session.clear()
-    session.update(kept)
+    _clear_session()
     login_user(accounts.start_session(user))
 
 
@@ -75,6 +73,11 @@ def end_this_session() -> None:
     if current_user.is_authenticated:
         accounts.end_session(current_user.session_key)
     logout_user()
+    _clear_session()
+
+
+def _clear_session() -> None:
+    """Empty the session cookie (the CSRF token with it), keeping only the messages waiting to be shown."""
     kept = {key: session[key] for key in ("_flashes",) if key in session}
     session.clear()
     session.update(kept)
@@ -222,7 +225,7 @@ def logout_everywhere():
     db.session.commit()
     stash.forget_all()
     logout_user()
-    session.clear()
+    _clear_session()
     flash(_("You have been logged out on every device."), "success")
     return redirect(url_for("auth.login"), 303)
 
