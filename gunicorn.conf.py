@@ -20,8 +20,8 @@ def post_worker_init(worker):
     long (benchmarks/bench_checklist.py)."""
     edizione = getattr(worker.wsgi, "extensions", {}).get("patti_edizione")
     if edizione is not None:  # the portal (benchmarks run a bare Flask app with these settings too)
-        from patti_web.ateco_search import index
-        from patti_web.rules import is_known_ateco
+        from patti_web.avviso.ateco import index
+        from patti_web.avviso.regole import is_known_ateco
 
         is_known_ateco("01", edizione)
         index(edizione.edizione_ateco)

@@ -1,7 +1,7 @@
 """Benchmark and hit table of the ATECO search: every query of tests/data/ateco_ricerche.csv, where its expected code
 comes, and how long a query takes (the index is built once per process, timed apart).
 
-    .venv/bin/python benchmarks/bench_ateco.py [--repeat 50]
+    .venv/bin/python -m benchmarks.bench_ateco [--repeat 50]
 
 Prints a Markdown table (query, expected code, its place, first result), the hit rate at first place and within the
 place each query allows, and the time of one query: median, 95th percentile and maximum over every query repeated.
@@ -12,15 +12,13 @@ from __future__ import annotations
 import argparse
 import csv
 import statistics
-import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from patti_web.avviso.ateco import index, search
+from patti_web.avviso.edizioni import load_edition
 
-from patti_web.ateco_search import index, search  # noqa: E402
-from patti_web.calls import load_edition  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def cases() -> list[tuple[str, str, int]]:

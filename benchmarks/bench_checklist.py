@@ -1,6 +1,6 @@
 """Benchmark: server time of the checklist after a change, for applications of 100 and 900 partners (+100 added).
 
-    .venv/bin/python benchmarks/bench_checklist.py [--partners 100 900] [--requests 100]
+    .venv/bin/python -m benchmarks.bench_checklist [--partners 100 900] [--requests 100]
 
 Through the WSGI app (session, login, the application's row, the rules, the templates), without the network:
 
@@ -17,9 +17,8 @@ import gc
 import statistics
 import time
 
-from _app import portal_with_application
-
-from patti_web.samples import partita_iva
+from benchmarks._app import portal_with_application
+from tests.support.samples import partita_iva
 
 
 def timed(function, requests: int) -> list[float]:

@@ -1,6 +1,6 @@
 """Benchmark: export times of the manifestazione (DOCX, PDF/A) and of the letters of adhesion, 10, 60, 200 partners.
 
-    .venv/bin/python benchmarks/bench_docx.py [--repeat 11] [--pdf-repeat 3]
+    .venv/bin/python -m benchmarks.bench_docx [--repeat 11] [--pdf-repeat 3]
 
 Not a test: it prints a Markdown table for docs/benchmarks.md. The DOCX time is one call of the builder (rule engine,
 docxtpl, the zip re-packed for stable bytes); the PDF time is one LibreOffice run plus the pikepdf finishing (the
@@ -13,17 +13,13 @@ import argparse
 import os
 import platform
 import statistics
-import sys
 import time
 from datetime import date
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from patti_web.calls import load_edition  # noqa: E402
-from patti_web.documents import build_adesioni, build_manifestazione_docx, zip_documents  # noqa: E402
-from patti_web.documents.pdf import convert_many, is_available  # noqa: E402
-from patti_web.samples import sample_domanda  # noqa: E402
+from patti_web.avviso.edizioni import load_edition
+from patti_web.documenti import build_adesioni, build_manifestazione_docx, zip_documents
+from patti_web.documenti.pdf import convert_many, is_available
+from tests.support.samples import sample_domanda
 
 DAY = date(2026, 11, 24)
 

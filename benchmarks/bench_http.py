@@ -1,6 +1,6 @@
 """Requests per second of three pages under load, against a bare Flask page of the same size, in one run.
 
-    .venv/bin/python benchmarks/bench_http.py [--partners 100] [--seconds 10] [--connections 20]
+    .venv/bin/python -m benchmarks.bench_http [--partners 100] [--seconds 10] [--connections 20]
 
 Both apps run under the same gunicorn settings (gunicorn.conf.py: `-w 2` sync workers, the machine has 2 cores) on
 127.0.0.1; wrk
@@ -31,11 +31,10 @@ import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 
-from werkzeug.security import generate_password_hash  # noqa: E402
 
 SECRET = "benchmark-secret-key"
+PASSWORD = "una password di prova lunga"
 USER_AGENT = "wrk-benchmark"
 GOALS = {"checklist update": 0.33, "task list": 0.25, "partenariato": 0.10}
 
@@ -51,21 +50,19 @@ def prepare(folder: Path, partners: int) -> tuple[str, int]:
     os.environ.update(DATABASE_URL=f"sqlite:///{folder / 'patti.sqlite3'}", SECRET_KEY=SECRET)
     from flask_migrate import upgrade
 
-    from patti_web import create_app, services
-    from patti_web.extensions import db
-    from patti_web.models import User
-    from patti_web.samples import sample_domanda
+    from patti_web import create_app, domande
+    from patti_web.persone import accounts
+    from patti_web.portal import current_edition
+    from tests.support.samples import sample_domanda
 
     app = create_app({"WTF_CSRF_ENABLED": False})
     with app.app_context():
         upgrade()
-        db.session.add(User(email="bench@example.it", nome="Bench", password_hash=generate_password_hash("x")))
-        db.session.commit()
-        user = db.session.query(User).one()
-        application_id = services.import_application(sample_domanda(services.current_edition(), partners), user).id
+        user = accounts.register_user("bench@example.it", "Bench", PASSWORD, confirmed=True)
+        application_id = domande.import_domanda(sample_domanda(current_edition(), partners), user).id
     # Log in through the form, from the address and browser wrk will use (Flask-Login binds the session to them).
     client = app.test_client()
-    response = client.post("/accedi", data={"email": "bench@example.it", "password": "x"},
+    response = client.post("/accedi", data={"email": "bench@example.it", "password": PASSWORD},
                            headers={"User-Agent": USER_AGENT}, environ_base={"REMOTE_ADDR": "127.0.0.1"})
     assert response.status_code == 303, response.status_code
     cookie = client.get_cookie("session")

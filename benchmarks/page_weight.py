@@ -1,7 +1,7 @@
 """Bytes on the wire of the first page and of the partnership page: HTML, CSS and JavaScript, as the server sends
 them to a browser that accepts compression (brotli, gzip) and to one that does not.
 
-    .venv/bin/python benchmarks/page_weight.py [--partners 100]
+    .venv/bin/python -m benchmarks.page_weight [--partners 100]
 
 A first visit downloads everything below; afterwards the fingerprinted CSS and JavaScript stay in the browser's
 cache for a year (Cache-Control: immutable) and only the HTML travels.
@@ -12,7 +12,7 @@ from __future__ import annotations
 import argparse
 import re
 
-from _app import portal_with_application
+from benchmarks._app import portal_with_application
 
 BUDGET = 60 * 1024
 

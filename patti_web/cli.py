@@ -4,7 +4,6 @@ and `flask translate`."""
 from __future__ import annotations
 
 import json
-import secrets
 import subprocess
 import sys
 from datetime import datetime
@@ -16,16 +15,15 @@ from flask import Flask, current_app
 from flask.cli import AppGroup
 from sqlalchemy.exc import SQLAlchemyError
 
-from patti_web import accounts
-from patti_web.accounts import get_user_by_email
-from patti_web.documents import build_manifestazione_docx, pdf
-from patti_web.domanda import MAX_DOCUMENT_BYTES, DocumentError, Domanda, read_document, write_document
-from patti_web.extensions import db
+from patti_web import domande
+from patti_web.avviso.domanda import MAX_DOCUMENT_BYTES, DocumentError, Domanda, read_document, write_document
+from patti_web.avviso.regole import check_application, has_errors
+from patti_web.documenti import build_manifestazione_docx, pdf
 from patti_web.i18n import TIMEZONE, TRANSLATIONS_DIR
 from patti_web.i18n import gettext as _
-from patti_web.rules import check_application, has_errors
-from patti_web.security import external_url
-from patti_web.services import NotFound, current_edition, import_application, load
+from patti_web.persone import accounts
+from patti_web.portal import current_edition
+from patti_web.web.security import external_url
 
 EXIT_OK, EXIT_ERRORS, EXIT_UNREADABLE = 0, 1, 2
 
@@ -83,12 +81,11 @@ def import_command(file: str, email: str | None) -> None:
     try:
         owner = None
         if email:
-            owner = get_user_by_email(email)
+            owner = accounts.get_user_by_email(email)
             if owner is None:
                 _fail(_("there is no user with the email %(email)s.", email=email))
-        head = import_application(domanda, owner)
+        head = domande.import_domanda(domanda, owner)
     except SQLAlchemyError as exc:
-        db.session.rollback()
         _fail(_("the database refused the application (%(reason)s). Has it been created with "
                 "\u201cflask --app wsgi db upgrade\u201d?", reason=type(exc).__name__))
     click.echo(_("Application imported with id %(id)s.", id=head.id))
@@ -100,8 +97,8 @@ def import_command(file: str, email: str | None) -> None:
 def export_command(application_id: int, output: str) -> None:
     """Write the stored application APPLICATION_ID as a patti-web/domanda@2 JSON file."""
     try:
-        text = write_document(load(application_id, None).domanda)
-    except NotFound:
+        text = write_document(domande.load(application_id, None).domanda)
+    except domande.NotFound:
         _fail(_("there is no application with id %(id)s.", id=application_id))
     except SQLAlchemyError as exc:
         _fail(_("cannot read the database (%(reason)s).", reason=type(exc).__name__))
@@ -157,16 +154,7 @@ def create_staff_command(email: str, nome: str) -> None:
     email = accounts.normalise_email(email)
     if not email or "@" not in email:
         _fail(_("“%(email)s” is not an email address.", email=email))
-    user = get_user_by_email(email)
-    if user is None:
-        user = accounts.register_user(email, nome or email, secrets.token_urlsafe(32), confirmed=True)
-        created = True
-    else:
-        created = False
-    user.staff = True
-    accounts.confirm_email(user)
-    accounts.end_all_sessions(user.id)  # a role changes: log in again
-    db.session.commit()
+    user, created = accounts.make_staff(email, nome)
     click.echo(_("%(email)s is staff: it reads every application and its documents, and changes none.", email=email))
     if created:
         with current_app.test_request_context():
@@ -178,12 +166,9 @@ def create_staff_command(email: str, nome: str) -> None:
 @click.argument("email")
 def remove_staff_command(email: str) -> None:
     """Take staff access away from EMAIL (the account stays, with only its own applications)."""
-    user = get_user_by_email(email)
-    if user is None or not user.staff:
+    user = accounts.remove_staff(email)
+    if user is None:
         _fail(_("“%(email)s” is not staff.", email=accounts.normalise_email(email)))
-    user.staff = False
-    accounts.end_all_sessions(user.id)
-    db.session.commit()
     click.echo(_("%(email)s is no longer staff.", email=user.email))
 
 

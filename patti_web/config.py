@@ -81,12 +81,16 @@ class Config:
     MAIL_USERNAME = os.environ.get("MAIL_USERNAME")
     MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD")
     MAIL_SENDER = os.environ.get("MAIL_SENDER", "Patti Web <noreply@localhost>")
+    # How passwords are hashed (werkzeug's method string): scrypt; the tests set a cheap one.
+    PASSWORD_HASH = "scrypt"
     # Seconds a password reset link stays valid.
     PASSWORD_RESET_MAX_AGE = int(os.environ.get("PASSWORD_RESET_MAX_AGE", "3600"))
 
 
 class TestConfig(Config):
     TESTING = True
+    # Hundreds of accounts are made by the tests: a cheap hash (scrypt is meant to be slow, and it is).
+    PASSWORD_HASH = "pbkdf2:sha256:1000"
     MAIL_SERVER = None  # tests that send mail start their own SMTP server
     SECRET_KEY = "test-secret-key"
     SQLALCHEMY_DATABASE_URI = "sqlite://"

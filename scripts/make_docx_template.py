@@ -1,8 +1,8 @@
 """Make the Word templates: the manifestazione di interesse and the partners' letter of adhesion.
 
-    .venv/bin/python scripts/make_docx_template.py
+    .venv/bin/python -m scripts.make_docx_template
 
-writes patti_web/documents/manifestazione.docx and patti_web/documents/adesione.docx. The .docx files are what
+writes patti_web/documenti/manifestazione.docx and patti_web/documenti/adesione.docx. The .docx files are what
 the portal fills (docxtpl, autoescape on); an operator may align their wording with the Region's official form in
 Word or LibreOffice Writer, keeping the tags intact: {{ value }}, {%p ... %} for whole paragraphs, {%tr ... %} for
 table rows. Re-running this script starts them over from the wording below.
@@ -27,7 +27,7 @@ from docx.oxml.ns import qn
 from docx.shared import Cm, Pt, RGBColor
 from docx.table import _Cell
 
-FOLDER = Path(__file__).resolve().parent.parent / "patti_web" / "documents"
+FOLDER = Path(__file__).resolve().parent.parent / "patti_web" / "documenti"
 BLUE = RGBColor(0x0B, 0x3D, 0x6E)
 RED = RGBColor(0xB3, 0x26, 0x1E)
 GREY = RGBColor(0x50, 0x5A, 0x5F)

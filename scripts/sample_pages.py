@@ -1,7 +1,7 @@
 """Render the made-up application to PDF/A and PNG pages, for docs/img/ (looked at before each change of the
 templates): page 1 and the last page of a valid act and of a draft, and one letter of adhesion.
 
-    .venv/bin/python scripts/sample_pages.py [--partners 60] [--out docs/img] [--dpi 60]
+    .venv/bin/python -m scripts.sample_pages [--partners 60] [--out docs/img] [--dpi 60]
 """
 
 from __future__ import annotations
@@ -9,17 +9,14 @@ from __future__ import annotations
 import argparse
 import hashlib
 import subprocess
-import sys
 import tempfile
 from datetime import date
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from patti_web.calls import load_edition  # noqa: E402
-from patti_web.documents import build_adesione_docx, build_manifestazione_docx  # noqa: E402
-from patti_web.documents.pdf import convert_many  # noqa: E402
-from patti_web.samples import sample_domanda  # noqa: E402
+from patti_web.avviso.edizioni import load_edition
+from patti_web.documenti import build_adesione_docx, build_manifestazione_docx
+from patti_web.documenti.pdf import convert_many
+from tests.support.samples import sample_domanda
 
 DAY = date(2026, 11, 24)
 

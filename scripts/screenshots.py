@@ -1,6 +1,6 @@
 """Full-page screenshots of the portal, JavaScript on and off, for the documentation (docs/img/).
 
-    .venv/bin/python scripts/screenshots.py            # from the repository root
+    .venv/bin/python -m scripts.screenshots            # from the repository root
     -> docs/img/task-list-js.png, task-list-nojs.png, partenariato-js.png, partenariato-nojs.png,
        riepilogo-js.png, riepilogo-nojs.png (1100 px wide), and the same at 360 px, a phone:
        task-list-360-js.png, ..., riepilogo-360-nojs.png
@@ -14,23 +14,22 @@ categories" unmet). Chromium is Debian's /usr/bin/chromium, driven by Playwright
 from __future__ import annotations
 
 import argparse
-import sys
 import tempfile
 import threading
 from pathlib import Path
 
+from playwright.sync_api import expect, sync_playwright
+from werkzeug.serving import WSGIRequestHandler, make_server
+
+from patti_web import domande
+from patti_web.avviso.domanda import Domanda, Territorio
+from patti_web.avviso.edizioni import load_edition
+from patti_web.extensions import db
+from patti_web.persone import accounts
+from tests.support.samples import sample_domanda
+from tests.support.sandbox import make_sandbox_app
+
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from playwright.sync_api import expect, sync_playwright  # noqa: E402
-from werkzeug.serving import WSGIRequestHandler, make_server  # noqa: E402
-
-from patti_web import accounts, services  # noqa: E402
-from patti_web.calls import load_edition  # noqa: E402
-from patti_web.domanda import Domanda, Territorio  # noqa: E402
-from patti_web.extensions import db  # noqa: E402
-from patti_web.samples import sample_domanda  # noqa: E402
-from patti_web.sandbox import make_sandbox_app  # noqa: E402
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--disable-background-networking", "--disable-component-update", "--no-first-run", "--disable-sync"]
@@ -58,7 +57,7 @@ def prepare(app) -> str:
     """Create the user and the application; return the application's path ("/domande/1")."""
     with app.app_context():
         user = accounts.register_user(EMAIL, "Giulia Bianchi", PASSWORD, confirmed=True)
-        application = services.import_application(sample(), user)
+        application = domande.import_domanda(sample(), user)
         path = f"/domande/{application.id}"
         db.session.remove()
     return path

@@ -1,4 +1,5 @@
-# Shared by ./run and ./run-tests: create .venv with Python 3.11+ and install the pinned requirements once.
+# Shared by ./run and ./run-tests: create .venv with Python 3.11+, install the pinned requirements once, and the
+# project itself (editable: `pip install -e .`, so that scripts and benchmarks import patti_web from anywhere).
 ensure_venv() {
     if [ ! -x .venv/bin/python ]; then
         python=${PYTHON:-python3}
@@ -12,13 +13,14 @@ ensure_venv() {
         fi
     fi
     stamp=.venv/.requirements
-    wanted=$(cat "$@" | cksum)
+    wanted=$(cat "$@" pyproject.toml | cksum)
     if [ "$(cat "$stamp" 2>/dev/null)" != "$wanted" ]; then
         echo "Installazione delle dipendenze in .venv..."
         args=""
         for file in "$@"; do args="$args -r $file"; done
         # shellcheck disable=SC2086 # file names without spaces, split on purpose
         .venv/bin/python -m pip install --quiet --disable-pip-version-check $args
+        .venv/bin/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
         echo "$wanted" > "$stamp"
     fi
 }

@@ -3,16 +3,15 @@ from __future__ import annotations
 import copy
 import json
 import os
-from datetime import UTC, datetime
 
 import pytest
 from flask import g
 from helpers import DATA
 
 from patti_web import create_app
-from patti_web.calls import load_edition
+from patti_web.avviso.domanda import read_document
+from patti_web.avviso.edizioni import load_edition
 from patti_web.config import TestConfig
-from patti_web.domanda import read_document
 from patti_web.extensions import db as _db
 
 _skipped: list[str] = []
@@ -88,20 +87,14 @@ def make_domanda(valid_doc):
 
 @pytest.fixture
 def make_user(app):
-    """Create a user (password "password-di-prova") and return it."""
-    from werkzeug.security import generate_password_hash
-
-    from patti_web.models import User
+    """Create a confirmed user (password "password-di-prova") and return it."""
+    from patti_web.persone import accounts
 
     counter = {"n": 0}
 
     def make(email=None, nome="Utente di prova", password="password-di-prova"):
         counter["n"] += 1
-        user = User(email=email or f"utente{counter['n']}@example.it", nome=nome,
-                    password_hash=generate_password_hash(password), email_confermata_at=datetime.now(UTC))
-        _db.session.add(user)
-        _db.session.commit()
-        return user
+        return accounts.register_user(email or f"utente{counter['n']}@example.it", nome, password, confirmed=True)
 
     return make
 
@@ -114,10 +107,10 @@ def user(make_user):
 @pytest.fixture
 def store(app):
     """Store a document (a dict) as a new application, owned by `owner` (None: no one); return its head."""
-    from patti_web import services
+    from patti_web import domande
 
     def store(document: dict, owner=None):
-        return services.import_application(read_document(json.dumps(document)), owner)
+        return domande.import_domanda(read_document(json.dumps(document)), owner)
 
     return store
 
@@ -131,7 +124,7 @@ def stored(store, user, valid_doc):
 @pytest.fixture
 def auth_client(app, user):
     """A test client logged in as `user` (a real server-side session, no form involved)."""
-    from patti_web.sandbox import LoggedInClient
+    from tests.support.sandbox import LoggedInClient
 
     app.test_client_class = LoggedInClient
     return app.test_client(user=user)

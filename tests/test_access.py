@@ -17,11 +17,12 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from patti_web import accounts, people, services
-from patti_web.domanda import read_document
+from patti_web import domande
+from patti_web.avviso.domanda import read_document
+from patti_web.domande.models import Membership
 from patti_web.extensions import db, limiter
-from patti_web.models import Membership
-from patti_web.sandbox import log_in_client
+from patti_web.persone import accounts, inviti
+from tests.support.sandbox import log_in_client
 
 ROOT = Path(__file__).resolve().parent.parent
 DOC = ROOT / "docs" / "security.md"
@@ -32,28 +33,28 @@ VISITORS = ("anonimo", "altro utente", "lettore", "collaboratore", "titolare", "
 POLICY = {
     "main.home": "public", "main.call": "public", "main.health": "public", "favicon": "public", "static": "public",
     "auth.login": "public", "auth.register": "public", "auth.forgot_password": "public", "auth.logout": "public",
-    "auth.confirm": "token", "auth.reset_password": "token", "people.accept": "token",
+    "auth.confirm": "token", "auth.reset_password": "token", "persone.accept": "token",
     "auth.account": "login", "auth.change_password": "login", "auth.logout_everywhere": "login",
-    "applications.index": "login", "applications.ateco_search": "login",
-    "applications.create": "author", "applications.import_document": "author",
-    "applications.tasks": "read", "applications.checklist_panel": "read", "applications.summary": "read",
-    "applications.export_document": "read", "applications.sectors": "read", "applications.needs": "read",
-    "applications.interventions": "read", "people.people_page": "read", "people.activity": "read",
-    "documents.docx": "read", "documents.pdf": "read", "documents.letters_zip": "read",
-    "documents.letters_pdf_zip": "read", "documents.letter_docx": "read", "documents.letter_pdf": "read",
-    "applications.partnership": ("read", "edit"),  # GET shows the partners to every role; POST adds one
-    "applications.capofila": "edit", "applications.territory": "edit", "applications.partner_edit": "edit",
-    "applications.sector_edit": "edit", "applications.need_edit": "edit", "applications.intervention_edit": "edit",
-    "applications.remove_item": "edit", "applications.duplicate": "edit",
-    "applications.delete": "manage", "people.invite": "manage", "people.revoke": "manage",
-    "people.change_role": "manage", "people.remove": "manage", "people.hand_over": "manage",
+    "domande.index": "login", "domande.ateco_search": "login",
+    "domande.create": "author", "domande.import_json": "author",
+    "domande.tasks": "read", "domande.checklist": "read", "domande.riepilogo": "read",
+    "domande.export_json": "read", "domande.settori": "read", "domande.fabbisogni": "read",
+    "domande.interventi": "read", "persone.people": "read", "persone.activity": "read",
+    "documenti.docx": "read", "documenti.pdf": "read", "documenti.letters_zip": "read",
+    "documenti.letters_pdf_zip": "read", "documenti.letter_docx": "read", "documenti.letter_pdf": "read",
+    "domande.partenariato": ("read", "edit"),  # GET shows the partners to every role; POST adds one
+    "domande.capofila": "edit", "domande.territorio": "edit", "domande.partner": "edit",
+    "domande.settore": "edit", "domande.fabbisogno": "edit", "domande.intervento": "edit",
+    "domande.remove": "edit", "domande.duplicate": "edit",
+    "domande.delete": "manage", "persone.invite": "manage", "persone.revoke": "manage",
+    "persone.change_role": "manage", "persone.remove": "manage", "persone.hand_over": "manage",
 }
 WHO = {"public": "anyone", "token": "who holds the link", "login": "any account", "author": "any account but staff",
        "read": "every role, staff", "edit": "collaboratore, titolare", "manage": "titolare"}
-ROLE_OF = {"lettore": services.LETTORE, "collaboratore": services.COLLABORATORE, "titolare": services.TITOLARE,
-           "staff": services.STAFF}
+ROLE_OF = {"lettore": domande.LETTORE, "collaboratore": domande.COLLABORATORE, "titolare": domande.TITOLARE,
+           "staff": domande.STAFF}
 ALLOWED = {
-    "read": services.READ, "edit": services.EDIT, "manage": services.MANAGE,
+    "read": domande.READ, "edit": domande.EDIT, "manage": domande.MANAGE,
 }
 # A form a visitor may send: whatever it says (saved, refused field by field, a conflict), never these.
 DENIED = {401, 403, 404}
@@ -70,10 +71,10 @@ POST_DATA = {
     "applications.sector_edit": {"descrizione": "Meccanica", "azione": "salva", "versione": "1"},
     "applications.need_edit": {"titolo": "Saldatori", "azione": "salva", "versione": "1"},
     "applications.intervention_edit": {"titolo": "Corso", "versione": "1"},
-    "people.invite": {"email": "nuova@example.it", "ruolo": "lettore"},
+    "inviti.invite": {"email": "nuova@example.it", "ruolo": "lettore"},
     "auth.reset_password": {"password": "x"},
     "auth.confirm": {"password": "x"},
-    "people.change_role": {"ruolo": "collaboratore"},
+    "inviti.change_role": {"ruolo": "collaboratore"},
 }
 
 
@@ -98,20 +99,22 @@ def _application(world: World, valid_doc: dict) -> dict:
     import json
 
     owner = world.users["titolare"]
-    head = services.import_application(read_document(json.dumps(valid_doc)), owner)
+    head = domande.import_domanda(read_document(json.dumps(valid_doc)), owner)
     for name, role in (("lettore", "lettore"), ("collaboratore", "collaboratore")):
         db.session.add(Membership(application_id=head.id, user_id=world.users[name].id, ruolo=role))
     db.session.add(Membership(application_id=head.id, user_id=world.target.id, ruolo="lettore"))
     db.session.commit()
-    invitation, token = people.invite(head.id, owner, "invitato@example.it", "lettore")
-    d = services.load(head.id, None).domanda
+    invitation, token = inviti.invite(head.id, owner, "invitato@example.it", "lettore")
+    d = domande.load(head.id, None).domanda
     lettore = world.users["lettore"]
-    return {"application_id": head.id, "partner_id": d.partner[0].id, "sector_id": d.settori[0].id,
-            "need_id": d.fabbisogni[0].id, "intervention_id": d.interventi[0].id, "item_id": d.partner[0].id,
-            "sezione": "partenariato", "user_id": world.target.id, "invitation_id": invitation.id,
-            "filename": "patti.css",
+    return {"domanda_id": head.id, "partner_id": d.partner[0].id, "sezione": "partenariato",
+            # An item of each list section, for its page; the removal page removes a partner.
+            "items": {"domande.partner": d.partner[0].id, "domande.settore": d.settori[0].id,
+                      "domande.fabbisogno": d.fabbisogni[0].id, "domande.intervento": d.interventi[0].id,
+                      "domande.remove": d.partner[0].id},
+            "user_id": world.target.id, "invitation_id": invitation.id, "filename": "patti.css",
             # Each link's own valid token (an invitation to an address none of the visitors has).
-            "tokens": {"people.accept": token, "auth.confirm": accounts.make_confirmation_token(lettore),
+            "tokens": {"persone.accept": token, "auth.confirm": accounts.make_confirmation_token(lettore),
                        "auth.reset_password": accounts.make_reset_token(lettore)}}
 
 
@@ -119,8 +122,9 @@ def _url(rule, values: dict, app) -> str:
     with app.test_request_context():
         from flask import url_for
 
-        args = {name: values["tokens"][rule.endpoint] if name == "token" else values[name]
-                for name in rule.arguments}
+        special = {"token": values["tokens"].get(rule.endpoint), "item_id": values["items"].get(rule.endpoint)}
+        args = {name: special[name] if name in special else values[name]
+                for name in rule.arguments if name not in (rule.defaults or {})}
         return url_for(rule.endpoint, **args)
 
 
@@ -150,7 +154,7 @@ def test_every_route_has_a_policy(app):
 
 
 def test_the_access_matrix(app, make_user, valid_doc, monkeypatch):
-    from patti_web.documents import pdf
+    from patti_web.documenti import pdf
 
     monkeypatch.setattr(pdf, "soffice_path", lambda: None)
     monkeypatch.setattr(limiter, "enabled", False)  # the limits have their own tests
@@ -204,11 +208,10 @@ def _check_doc(lines: list[str]) -> None:
 
 def test_ids_beyond_the_databases_range_are_404_never_500(auth_client, stored):
     for rule, method in _rules(auth_client.application):
-        if "application_id" not in rule.arguments:
+        if "domanda_id" not in rule.arguments:
             continue
-        values = {"application_id": 2**63, "partner_id": "x", "sector_id": "x", "need_id": "x",
-                  "intervention_id": "x", "item_id": "x", "sezione": "partenariato", "user_id": 2**64,
-                  "invitation_id": 10**30, "tokens": {}}
+        values = {"domanda_id": 2**63, "partner_id": "x", "sezione": "partenariato", "user_id": 2**64,
+                  "invitation_id": 10**30, "tokens": {}, "items": {rule.endpoint: "x"}}
         url = _url(rule, values, auth_client.application)
         response = auth_client.get(url) if method == "GET" else auth_client.post(url, data={})
         assert response.status_code == 404, (method, url, response.status_code)
@@ -222,11 +225,11 @@ def test_a_member_who_may_not_is_refused_and_nothing_changes(app, make_user, val
     values = _application(world, valid_doc)
     lettore = app.test_client()
     log_in_client(lettore, world.users["lettore"])
-    base = f"/domande/{values['application_id']}"
+    base = f"/domande/{values['domanda_id']}"
     assert lettore.post(f"{base}/capofila", data={"titolo": "Cambiato dal lettore"}).status_code == 403
     assert lettore.post(f"{base}/elimina").status_code == 403
     assert lettore.get(f"{base}/riepilogo").status_code == 200
-    assert services.load(values["application_id"], None).domanda.titolo == valid_doc["titolo"]
+    assert domande.load(values["domanda_id"], None).domanda.titolo == valid_doc["titolo"]
     members = db.session.scalars(select(Membership.user_id).where(
-        Membership.application_id == values["application_id"])).all()
+        Membership.application_id == values["domanda_id"])).all()
     assert len(members) == 3

@@ -8,8 +8,8 @@ import csv
 import pytest
 from helpers import DATA
 
-from patti_web.ateco_search import search
-from patti_web.calls import load_edition
+from patti_web.avviso.ateco import search
+from patti_web.avviso.edizioni import load_edition
 
 EDITION = load_edition().edizione_ateco
 

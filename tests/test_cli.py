@@ -114,13 +114,13 @@ def test_export_to_standard_output(runner):
 
 
 def test_import_of_a_bad_file_exits_2_and_stores_nothing(runner, tmp_path, app):
-    from patti_web.models import Application
+    from patti_web.domande.models import DomandaRecord
 
     path = tmp_path / "rotto.json"
     path.write_text("{", encoding="utf-8")
     result = run(runner, "import", str(path))
     assert result.exit_code == 2
-    assert Application.query.count() == 0
+    assert DomandaRecord.query.count() == 0
 
 
 def test_export_of_an_unknown_id_exits_2(runner, tmp_path):

@@ -12,14 +12,15 @@ from collections import Counter
 
 import pytest
 from flask_migrate import downgrade, upgrade
-from werkzeug.security import generate_password_hash
 
-from patti_web import services
-from patti_web.domanda import Fabbisogno, Partner, read_document, write_document
+from patti_web import domande
+from patti_web.avviso.domanda import Fabbisogno, Partner, read_document, write_document
 from patti_web.extensions import db
-from patti_web.models import User
-from patti_web.samples import partita_iva, sample_domanda
-from patti_web.sandbox import LoggedInClient, make_sandbox_app
+from patti_web.persone import accounts
+from patti_web.persone.models import User
+from patti_web.portal import current_edition
+from tests.support.samples import partita_iva, sample_domanda
+from tests.support.sandbox import LoggedInClient, make_sandbox_app
 
 PG_URL = os.environ.get("PATTI_TEST_POSTGRES_URL")
 
@@ -39,10 +40,8 @@ def shared(request, tmp_path):
             downgrade(revision="base")
             upgrade()
     with app.app_context():
-        user = User(email="giulia@example.it", nome="Giulia", password_hash=generate_password_hash("x"))
-        db.session.add(user)
-        db.session.commit()
-        head = services.import_application(sample_domanda(services.current_edition(), 6), user)
+        user = accounts.register_user("giulia@example.it", "Giulia", "una password lunga", confirmed=True)
+        head = domande.import_domanda(sample_domanda(current_edition(), 6), user)
         ids = user.id, head.id
     yield app, *ids
     with app.app_context():
@@ -90,14 +89,14 @@ def parallel(shared):
         """The current state of the application; `document.revisions()`: the versions of its revisions."""
         with app.app_context():
             try:
-                return services.load(application_id, None)
+                return domande.load(application_id, None)
             finally:
                 db.session.remove()
 
     def revisions():
         with app.app_context():
             try:
-                return [r.versione for r in services.revisions(application_id, None)]
+                return [r.versione for r in domande.revisions(application_id, None)]
             finally:
                 db.session.remove()
 
@@ -112,7 +111,7 @@ def test_20_parallel_adds_of_different_partners_keep_all_20(parallel):
     def add(i, user, application_id):
         partner = Partner(denominazione=f"Partner parallelo {i}", categoria="terzo_settore",
                           codice_fiscale=partita_iva(5000 + i))
-        return services.add_item(application_id, user, "partenariato", partner)[1].id
+        return domande.add_item(application_id, user, "partenariato", partner).item.id
 
     results = run(20, add)
     assert not [r for r in results if isinstance(r, Exception)], results
@@ -130,11 +129,11 @@ def test_10_parallel_adds_of_one_codice_fiscale_keep_exactly_one(parallel):
 
     def add(i, user, application_id):
         partner = Partner(denominazione=f"Copia {i}", codice_fiscale=cf)
-        return services.add_item(application_id, user, "partenariato", partner)
+        return domande.add_item(application_id, user, "partenariato", partner)
 
     results = run(10, add)
     outcomes = Counter(type(r).__name__ for r in results)
-    assert outcomes == {"tuple": 1, "Refused": 9}, results
+    assert outcomes == {"Saved": 1, "Refused": 9}, results
     assert [p.codice_fiscale for p in document().domanda.partner].count(cf) == 1
     print(f"\n10 parallel adds of {cf}: {dict(outcomes)}")
 
@@ -143,7 +142,7 @@ def test_5_parallel_new_needs_get_5_codes_and_the_export_reads_back(parallel):
     run, document = parallel
 
     def add(i, user, application_id):
-        return services.add_item(application_id, user, "fabbisogni", Fabbisogno(titolo=f"Fabbisogno {i}"))[1].id
+        return domande.add_item(application_id, user, "fabbisogni", Fabbisogno(titolo=f"Fabbisogno {i}")).item.id
 
     codes = run(5, add)
     assert sorted(codes) == ["F3", "F4", "F5", "F6", "F7"], codes  # the sample has F1 and F2
@@ -158,11 +157,12 @@ def test_two_stale_edits_of_the_lead_partner_one_wins_the_other_is_refused(paral
 
     def edit(i, user, application_id):
         changed = capofila.model_copy(update={"pec": f"tab{i}@pec.it"})
-        return services.update_capofila(application_id, user, 1, "Patto", changed).versione
+        return domande.save_section(application_id, user, "capofila", 1,
+                                    {"titolo": "Patto", "capofila": changed}).state.versione
 
     results = run(2, edit)
     winners = [r for r in results if isinstance(r, int)]
-    losers = [r for r in results if isinstance(r, services.Conflict)]
+    losers = [r for r in results if isinstance(r, domande.Conflict)]
     assert len(winners) == 1 and len(losers) == 1, results
     winner = results.index(winners[0])
     assert document().domanda.capofila.pec == f"tab{winner}@pec.it"  # the newer value survives
@@ -195,6 +195,6 @@ def test_10_parallel_http_adds_of_one_partner_add_it_once(shared):
         thread.join(timeout=120)
     assert Counter(statuses) == {303: 1, 422: 9}, statuses
     with app.app_context():
-        partners = services.load(application_id, None).domanda.partner
+        partners = domande.load(application_id, None).domanda.partner
         db.session.remove()
     assert [p.codice_fiscale for p in partners].count(cf) == 1

@@ -8,8 +8,8 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-from patti_web import domanda as doc
-from patti_web.rules import SEVERITY
+from patti_web.avviso import domanda as doc
+from patti_web.avviso.regole import SEVERITY
 
 CONTRACT = (Path(__file__).resolve().parent.parent / "docs" / "contract.md").read_text(encoding="utf-8")
 

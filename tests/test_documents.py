@@ -20,9 +20,11 @@ import pikepdf
 import pytest
 from docxtpl import DocxTemplate
 
-from patti_web import documents
-from patti_web.calls import load_edition
-from patti_web.documents import (
+from patti_web import documenti
+from patti_web.avviso.domanda import read_document
+from patti_web.avviso.edizioni import load_edition
+from patti_web.avviso.regole import check_application
+from patti_web.documenti import (
     adesione_context,
     adesione_filename,
     build_adesione_docx,
@@ -32,9 +34,7 @@ from patti_web.documents import (
     manifestazione_context,
     zip_documents,
 )
-from patti_web.domanda import read_document
-from patti_web.rules import check_application
-from patti_web.samples import sample_domanda
+from tests.support.samples import sample_domanda
 
 DATA = Path(__file__).parent / "data"
 DAY = date(2026, 11, 24)
@@ -256,7 +256,7 @@ def test_a_300_character_title_and_name_export_with_core_properties_cut_safely(v
 
 
 def test_control_characters_never_break_the_file(valid_doc):
-    from patti_web import domanda as doc
+    from patti_web.avviso import domanda as doc
 
     domanda = read_document(json.dumps(valid_doc))
     domanda.titolo = "Titolo\x00con\x07controllo\x0c"
@@ -311,16 +311,16 @@ def test_regional_scope_without_provinces_lists_them_all(valid_doc):
 def test_every_template_variable_is_in_the_context(valid_doc):
     domanda = read_document(json.dumps(valid_doc))
     context = manifestazione_context(domanda, EDITION, [], DAY)
-    assert DocxTemplate(documents.TEMPLATE).get_undeclared_template_variables() <= set(context)
+    assert DocxTemplate(documenti.TEMPLATE).get_undeclared_template_variables() <= set(context)
     letter = adesione_context(domanda, EDITION, [], DAY, domanda.partner[0])
-    assert DocxTemplate(documents.LETTER_TEMPLATE).get_undeclared_template_variables() <= set(letter)
+    assert DocxTemplate(documenti.LETTER_TEMPLATE).get_undeclared_template_variables() <= set(letter)
 
 
 def test_the_templates_are_read_from_disk_once_per_process(valid_doc):
     build(valid_doc)
-    before = documents._template_bytes.cache_info()
+    before = documenti._template_bytes.cache_info()
     build(valid_doc)
-    after = documents._template_bytes.cache_info()
+    after = documenti._template_bytes.cache_info()
     assert after.misses == before.misses and after.hits == before.hits + 1
 
 
@@ -403,7 +403,7 @@ def pdf_pages(pdf: bytes, tmp_path: Path) -> list[str]:
 
 @needs_libreoffice
 def test_the_pdf_is_pdfa_2b_italian_with_the_documents_metadata_and_the_same_bytes_twice(valid_doc, tmp_path):
-    from patti_web.documents.pdf import convert_docx_to_pdf, convert_many
+    from patti_web.documenti.pdf import convert_docx_to_pdf, convert_many
 
     data = build(valid_doc)
     first, second = convert_many([data, data])
@@ -431,7 +431,7 @@ def test_the_pdf_is_pdfa_2b_italian_with_the_documents_metadata_and_the_same_byt
 
 @needs_libreoffice
 def test_the_signature_stays_on_the_page_of_place_and_date(valid_doc, tmp_path):
-    from patti_web.documents.pdf import convert_many
+    from patti_web.documenti.pdf import convert_many
 
     long_text = ("Un testo lungo che occupa molte righe del documento, " * 100)[:5000]
     long_doc = copy.deepcopy(valid_doc)
@@ -453,7 +453,7 @@ def test_the_signature_stays_on_the_page_of_place_and_date(valid_doc, tmp_path):
 
 @needs_libreoffice
 def test_a_letter_of_adhesion_is_one_page(valid_doc, tmp_path):
-    from patti_web.documents.pdf import convert_many
+    from patti_web.documenti.pdf import convert_many
 
     valid_doc["partner"][2]["ccnl"] = "CCNL " + "Metalmeccanici Industria, " * 15
     pdfs = convert_many([letter(valid_doc), letter(draft(copy.deepcopy(valid_doc)), 0)])

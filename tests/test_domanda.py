@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from patti_web.domanda import (
+from patti_web.avviso.domanda import (
     FORMAT,
     FORMAT_V1,
     MAX_DOCUMENT_BYTES,
@@ -17,7 +17,7 @@ from patti_web.domanda import (
     to_document,
     write_document,
 )
-from patti_web.rules import check_application
+from patti_web.avviso.regole import check_application
 
 DATA = Path(__file__).parent / "data"
 

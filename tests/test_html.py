@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from patti_web.sandbox import LoggedInClient
+from tests.support.sandbox import LoggedInClient
 
 ROOT = Path(__file__).resolve().parent.parent
 VNU = ROOT / ".venv" / "vnu" / "node_modules" / "vnu-jar" / "build" / "dist" / "vnu.jar"
@@ -55,9 +55,9 @@ def _pages(app, stored, user) -> dict[str, str]:
                                            ).get_data(as_text=True)
     pages["fabbisogno-con-errori"] = client.post(f"{base}/fabbisogni/nuovo", data={
         "titolo": "X", "fonti-0-anno": "20", "fonti-0-url": "esempio", "azione": "salva"}).get_data(as_text=True)
-    from patti_web import people
+    from patti_web.persone import inviti
 
-    _invitation, token = people.invite(stored.id, user, "invitata@example.it", "lettore")
+    _invitation, token = inviti.invite(stored.id, user, "invitata@example.it", "lettore")
     pages["invito"] = visitor.get(f"/invito/{token}").get_data(as_text=True)
     pages["invito-accesso"] = client.get(f"/invito/{token}").get_data(as_text=True)
     pages["persone-con-errori"] = client.post(f"{base}/persone/invita", data={"email": "x"}).get_data(as_text=True)

@@ -55,7 +55,7 @@ def test_the_committed_mo_file_is_compiled_from_the_po_file():
 
 
 def test_rule_messages_are_italian_without_an_app():
-    assert i18n.gettext("Required field missing: %(label)s.", label="X") == "Campo obbligatorio mancante: X."
+    assert i18n.gettext("%(what)s is missing.", what="il titolo") == "manca il titolo."
 
 
 def test_dates_and_numbers_are_formatted_the_italian_way():

@@ -14,13 +14,15 @@ from babel.messages.pofile import read_po
 from wtforms import validators as wtv
 
 from patti_web import i18n
-from patti_web.forms import applications as app_forms
-from patti_web.forms import auth as auth_forms
-from patti_web.forms import people as people_forms
+from patti_web.web import forms as shared_forms
+from patti_web.web.domande import forms as app_forms
+from patti_web.web.persone import forms as auth_forms
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATES = sorted((ROOT / "templates").rglob("*.html"))
-FORMS = sorted((ROOT / "patti_web" / "forms").glob("*.py"))
+APPLICATION_FORMS = ROOT / "patti_web" / "web" / "domande" / "forms.py"
+WEB = ROOT / "patti_web" / "web"
+FORMS = [APPLICATION_FORMS, WEB / "persone" / "forms.py", WEB / "forms.py"]
 # Text that is not language: punctuation, symbols, numbers, the product's name, a format (DOCX, PDF/A).
 NOT_WORDS = re.compile(r"^[\W\d_]*$|^Patti Web$|^[A-Z]{2,5}(/[A-Z])?$")
 
@@ -52,7 +54,7 @@ def test_the_scan_would_see_untranslated_text():
 
 
 def _form_classes():
-    for module in (app_forms, auth_forms, people_forms):
+    for module in (shared_forms, app_forms, auth_forms):
         for _name, cls in inspect.getmembers(module, inspect.isclass):
             if issubclass(cls, wtforms.Form) and cls.__module__ == module.__name__:
                 yield cls
@@ -94,7 +96,7 @@ def _raised_messages(path: Path):
         if isinstance(node, ast.Raise) and isinstance(node.exc, ast.Call):
             name = getattr(node.exc.func, "id", getattr(node.exc.func, "attr", ""))
             if name in ("FieldError", "ValueError", "StopValidation", "ValidationError"):
-                yield path.name, node.lineno, node.exc.args[0] if node.exc.args else None
+                yield path, node.lineno, node.exc.args[0] if node.exc.args else None
 
 
 def test_every_error_a_form_raises_names_its_field():
@@ -104,11 +106,11 @@ def test_every_error_a_form_raises_names_its_field():
     assert len(raised) >= 10
     for file, line, message in raised:
         called = getattr(getattr(message, "func", None), "id", None)
-        if file == "applications.py":
+        if file == APPLICATION_FORMS:
             assert called == "problem", f"{file}:{line}: an error that does not go through problem(field, ...)"
         else:
             text = message.args[0].value.lower() if called == "_l" else ""
-            method = next(n for n in ast.walk(ast.parse((FORMS[0].parent / file).read_text()))
+            method = next(n for n in ast.walk(ast.parse(file.read_text()))
                           if isinstance(n, ast.FunctionDef) and n.lineno <= line <= n.end_lineno)
             field = method.name.removeprefix("validate_")
             assert field in text or field.replace("ruolo", "role") in text, f"{file}:{line}: {text!r}"

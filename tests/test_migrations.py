@@ -15,9 +15,9 @@ from alembic.migration import MigrationContext
 from flask_migrate import downgrade, upgrade
 from sqlalchemy import create_engine, inspect, text
 
-from patti_web import create_app, services
+from patti_web import create_app, domande
+from patti_web.avviso.domanda import Partner
 from patti_web.config import TestConfig
-from patti_web.domanda import Partner
 from patti_web.extensions import db
 
 BEFORE = "6f0656252c5f"  # the last schema with one table per part
@@ -107,7 +107,7 @@ def _migrate_with_data_both_ways(app) -> None:
             before = _old_tables(connection)
 
         upgrade()
-        state = services.load(3, None)
+        state = domande.load(3, None)
         domanda = state.domanda
         assert state.versione == 1 and state.head.owner_id == 7
         assert domanda.titolo == "Patto «Saccà» & soci"
@@ -123,7 +123,7 @@ def _migrate_with_data_both_ways(app) -> None:
         assert (head.titolo, head.capofila_denominazione, head.province, head.n_partner) == (
             "Patto «Saccà» & soci", "CCIAA di Brescia", "MN,BS", 2)
         assert head.n_errori > 0  # the summary was computed by the rules, not left at zero
-        assert services.load(4, None).domanda.titolo == "Vuota"
+        assert domande.load(4, None).domanda.titolo == "Vuota"
         # Accounts made before addresses were confirmed by mail count as confirmed from the day they registered.
         with db.engine.connect() as connection:
             confirmed, staff = connection.execute(text(
@@ -137,8 +137,8 @@ def _migrate_with_data_both_ways(app) -> None:
                                     "values (3, 8, 'lettore', '2026-01-02')"))
         # A change through the portal, then back to the old schema.
         third = Partner(denominazione="Terzo", categoria="enti_bilaterali", rea="BS-1")
-        services.add_item(3, None, "partenariato", third)
-        assert len(services.revisions(3, None)) == 2
+        domande.add_item(3, None, "partenariato", third)
+        assert len(domande.revisions(3, None)) == 2
         db.session.remove()
 
         downgrade(revision=BEFORE)
@@ -155,7 +155,7 @@ def _migrate_with_data_both_ways(app) -> None:
         assert after["intervention_need"] == [(0, "F10"), (1, "F9")]
 
         upgrade()  # and up again: the same content
-        assert [p.denominazione for p in services.load(3, None).domanda.partner] == ["Primo", "Secondo", "Terzo"]
+        assert [p.denominazione for p in domande.load(3, None).domanda.partner] == ["Primo", "Secondo", "Terzo"]
         db.session.remove()
         downgrade(revision="base")
         db.engine.dispose()

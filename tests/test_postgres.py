@@ -14,9 +14,9 @@ from alembic.migration import MigrationContext
 from flask_migrate import downgrade, upgrade
 from sqlalchemy import inspect, text
 
-from patti_web import create_app, services
+from patti_web import create_app, domande
+from patti_web.avviso.domanda import read_document, to_document
 from patti_web.config import TestConfig
-from patti_web.domanda import read_document, to_document
 from patti_web.extensions import db
 
 URL = os.environ.get("PATTI_TEST_POSTGRES_URL")
@@ -57,16 +57,16 @@ def test_a_document_round_trips_through_postgresql(pg_app, valid_doc):
     valid_doc["titolo"] = "T" * 300
     valid_doc["partner"][0]["denominazione"] = "\u00e0" * 300
     valid_doc["fabbisogni"][0]["descrizione"] = "Lungo & <testo> " * 600
-    head = services.import_application(read_document(json.dumps(valid_doc)))
+    head = domande.import_domanda(read_document(json.dumps(valid_doc)))
     db.session.expunge_all()
-    assert to_document(services.load(head.id, None).domanda) == valid_doc
-    assert services.get_head(head.id, None).titolo == "T" * 300
+    assert to_document(domande.load(head.id, None).domanda) == valid_doc
+    assert domande.get_head(head.id, None).titolo == "T" * 300
 
 
 def test_rate_limit_counters_work_on_postgresql(pg_app):
     import time
 
-    from patti_web.ratelimit import DatabaseStorage
+    from patti_web.persone.ratelimit import DatabaseStorage
 
     storage = DatabaseStorage("patti-db://")
     assert [storage.incr("k", 60) for _ in range(3)] == [1, 2, 3] and storage.get("k") == 3

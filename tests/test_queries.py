@@ -7,9 +7,10 @@ from contextlib import contextmanager
 
 from sqlalchemy import event
 
-from patti_web import services
+from patti_web import domande
 from patti_web.extensions import db
-from patti_web.samples import sample_domanda
+from patti_web.portal import current_edition
+from tests.support.samples import sample_domanda
 
 PAGES = ["", "/checklist", "/partenariato", "/riepilogo", "/capofila", "/territorio", "/settori", "/fabbisogni",
          "/interventi", "/partenariato/p1", "/fabbisogni/F1", "/domanda.json"]
@@ -45,7 +46,7 @@ def statements_per_page(client, application_id: int) -> dict[str, int]:
 def test_statements_per_page_do_not_depend_on_the_number_of_partners(auth_client, user):
     counts = {}
     for partners in (10, 1000):
-        head = services.import_application(sample_domanda(services.current_edition(), partners), user)
+        head = domande.import_domanda(sample_domanda(current_edition(), partners), user)
         counts[partners] = statements_per_page(auth_client, head.id)
     assert counts[10] == counts[1000], counts
     # The logged-in user, then the application's columns; its document only when the version is not analysed yet.
@@ -54,13 +55,13 @@ def test_statements_per_page_do_not_depend_on_the_number_of_partners(auth_client
 
 
 def test_the_list_of_applications_costs_the_same_for_1_and_100(auth_client, user):
-    domanda = sample_domanda(services.current_edition(), 6)
-    services.import_application(domanda, user)
+    domanda = sample_domanda(current_edition(), 6)
+    domande.import_domanda(domanda, user)
     auth_client.get("/domande")
     with counted() as one:
         assert auth_client.get("/domande").status_code == 200
     for _ in range(99):
-        services.import_application(domanda, user)
+        domande.import_domanda(domanda, user)
     with counted() as hundred:
         html = auth_client.get("/domande").get_data(as_text=True)
     assert html.count('href="/domande/') >= 100

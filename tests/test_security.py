@@ -11,10 +11,12 @@ import pytest
 from helpers import DATA
 from sqlalchemy import func, select
 
-from patti_web import accounts, people, services
+from patti_web import domande
+from patti_web.domande.models import DomandaRecord, Membership
 from patti_web.extensions import db
-from patti_web.mail import outbox, wait_for_mail
-from patti_web.models import Application, LoginSession, Membership, User
+from patti_web.persone import accounts, inviti
+from patti_web.persone.mail import outbox, wait_for_mail
+from patti_web.persone.models import LoginSession, User
 
 PASSWORD = "password-di-prova"  # make_user's
 NEW_PASSWORD = "una nuova password lunga"
@@ -233,7 +235,7 @@ def test_htmx_injects_no_style_and_evaluates_nothing(client):
 
 @pytest.fixture
 def owner_client(app, user):
-    from patti_web.sandbox import log_in_client
+    from tests.support.sandbox import log_in_client
 
     client = app.test_client()
     log_in_client(client, user)
@@ -267,14 +269,14 @@ def test_a_revoked_or_replaced_invitation_does_not_work(app, owner_client, store
     luca = app.test_client()
     _log_in(luca, make_user(email="luca@example.it").email)
     assert luca.get(first).status_code == 400
-    _head, _members, pending = people.people(stored.id, db.session.get(User, stored.owner_id))
+    _head, _members, pending = inviti.people(stored.id, db.session.get(User, stored.owner_id))
     owner_client.post(f"/domande/{stored.id}/persone/inviti/{pending[0].id}/revoca")
     assert luca.get(second).status_code == 400
 
 
 def test_an_expired_invitation_does_not_work(app, owner_client, stored, make_user, monkeypatch):
     link = _invite(app, owner_client, stored, "eva@example.it")
-    monkeypatch.setattr(people, "INVITATION_MAX_AGE", -1)
+    monkeypatch.setattr(inviti, "INVITATION_MAX_AGE", -1)
     eva = app.test_client()
     _log_in(eva, make_user(email="eva@example.it").email)
     assert eva.get(link).status_code == 400
@@ -287,8 +289,8 @@ def test_the_titolare_hands_over_and_stays_as_collaboratore(app, owner_client, s
     _log_in(heir_client, heir.email)
     heir_client.post(link)
     assert owner_client.post(f"/domande/{stored.id}/persone/{heir.id}/titolare").status_code == 303
-    assert db.session.get(Application, stored.id).owner_id == heir.id
-    assert services.get_head(stored.id, user).ruolo == "collaboratore"
+    assert db.session.get(DomandaRecord, stored.id).owner_id == heir.id
+    assert domande.get_head(stored.id, user).ruolo == "collaboratore"
     assert owner_client.get(f"/domande/{stored.id}/elimina").status_code == 403
     assert heir_client.get(f"/domande/{stored.id}/elimina").status_code == 200
 
@@ -321,7 +323,7 @@ def test_staff_are_made_only_from_the_command_line_and_only_read(app, runner, st
     staff = db.session.scalar(select(User).where(User.email == "controllo@regione.example.it"))
     assert staff.staff and staff.email_confermata_at is not None
     reader = app.test_client()
-    from patti_web.sandbox import log_in_client
+    from tests.support.sandbox import log_in_client
 
     log_in_client(reader, staff)
     assert stored.titolo in reader.get("/domande").get_data(as_text=True)  # every application
@@ -337,7 +339,7 @@ def test_staff_are_made_only_from_the_command_line_and_only_read(app, runner, st
 
 
 def _count(user) -> int:
-    return len(services.list_applications(user))
+    return len(domande.list_domande(user))
 
 
 def test_a_double_submit_of_new_duplicate_or_import_creates_one(auth_client, user, stored):
@@ -372,14 +374,14 @@ def test_the_activity_page_says_who_changed_what_and_when_in_italian_time(auth_c
     assert "Giulia Bianchi" in html
     assert re.search(r"Soggetto capofila, campi modificati: [^<]*Indirizzo PEC del capofila", html)
     assert "Ha importato la domanda da un file." in html
-    when = db.session.scalar(select(func.max(Application.updated_at)))
+    when = db.session.scalar(select(func.max(DomandaRecord.updated_at)))
     rome = when.replace(tzinfo=UTC).astimezone(__import__("zoneinfo").ZoneInfo("Europe/Rome"))
     assert f"{rome:%H:%M}" in html and rome.utcoffset() != datetime.now(UTC).utcoffset()
 
 
 def test_two_workers_count_the_same_wrong_passwords_in_the_database(tmp_path, make_user):
     """Two apps on one database file, as two gunicorn workers: the default storage counts for both."""
-    from patti_web.sandbox import make_sandbox_app
+    from tests.support.sandbox import make_sandbox_app
 
     first = make_sandbox_app(tmp_path, WTF_CSRF_ENABLED=False, RATELIMIT_STORAGE_URI="patti-db://")
     second = make_sandbox_app(tmp_path, WTF_CSRF_ENABLED=False, RATELIMIT_STORAGE_URI="patti-db://")
@@ -393,7 +395,7 @@ def test_two_workers_count_the_same_wrong_passwords_in_the_database(tmp_path, ma
             statuses.append(_log_in(worker.test_client(), "giulia@example.it", "sbagliata-di-sicuro").status_code)
     assert statuses == [422] * 5 + [429]
     with second.app_context():  # counted in the shared file, where another process would read it too
-        from patti_web.models import RateLimit
+        from patti_web.persone.models import RateLimit
 
         counters = {row.key: row.count for row in db.session.scalars(select(RateLimit))}
     assert any("giulia@example.it" in key and count >= 5 for key, count in counters.items()), counters
@@ -445,14 +447,14 @@ def test_staff_invited_to_an_application_still_create_nothing(app, owner_client,
 
 
 def test_logging_out_drops_the_forms_this_browser_kept(app, stored, user):
-    from patti_web.models import PendingForm
+    from patti_web.persone.models import PendingForm
 
     app.config["WTF_CSRF_ENABLED"] = True
     browser = app.test_client()
     browser.post(f"/domande/{stored.id}/capofila", data={"denominazione": "Battuto prima"},
                  headers={"Origin": "http://localhost"})
     assert db.session.scalar(select(func.count()).select_from(PendingForm)) == 1
-    from patti_web.sandbox import log_in_client
+    from tests.support.sandbox import log_in_client
 
     log_in_client(browser, user)
     app.config["WTF_CSRF_ENABLED"] = False

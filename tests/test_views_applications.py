@@ -10,14 +10,15 @@ from html import unescape
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from helpers import DATA, document_of
+from helpers import DATA, document_of, form_fields, missing
 from sqlalchemy import func, select
 
-from patti_web import services
+from patti_web import domande
+from patti_web.domande.models import DomandaRecord, Revision
 from patti_web.extensions import db
 from patti_web.i18n import gettext as _
-from patti_web.models import Application, PendingForm, Revision
-from patti_web.sandbox import LoggedInClient, log_in_client
+from patti_web.persone.models import PendingForm
+from tests.support.sandbox import LoggedInClient, log_in_client
 
 HX = {"HX-Request": "true"}
 
@@ -74,7 +75,7 @@ def capofila_form(valid_doc, **changes) -> dict:
 
 def test_every_page_renders_for_its_owner(client, stored):
     for url in ["/domande", "/domande/importa", *page_urls(stored)]:
-        response = client.get(url)
+        response = client.get(url, follow_redirects=url.endswith("/nuovo"))
         assert response.status_code == 200, url
         if response.mimetype == "text/html":
             html = response.get_data(as_text=True)
@@ -92,8 +93,8 @@ def test_someone_elses_application_is_404_everywhere(app, stored, make_user):
     for url in (f"/domande/{stored.id}/duplica", f"/domande/{2**64}", f"/domande/{2**64}/capofila"):
         assert other.post(url, data={"titolo": "x"}).status_code in (404, 405), url
         assert other.get(url).status_code in (404, 405), url
-    assert db.session.scalar(select(func.count()).select_from(Application)) == 1
-    assert services.get_head(stored.id, None).versione == 1
+    assert db.session.scalar(select(func.count()).select_from(DomandaRecord)) == 1
+    assert domande.get_head(stored.id, None).versione == 1
     assert f'href="/domande/{stored.id}"' not in other.get("/domande").get_data(as_text=True)
 
 
@@ -144,7 +145,7 @@ def test_the_ateco_search_suggests_from_the_istat_2022_list(client):
 def test_create_then_list_shows_the_summary(client, user):
     response = client.post("/domande/nuova", data={"titolo": "Patto per il turismo"})
     assert response.status_code == 303
-    head = services.list_applications(user)[0]
+    head = domande.list_domande(user)[0]
     assert response.headers["Location"] == f"/domande/{head.id}"
     assert head.owner_id == user.id and head.versione == 1
     html = client.get("/domande").get_data(as_text=True)
@@ -163,24 +164,24 @@ def test_an_empty_title_is_refused_with_a_message_naming_the_field(client):
     assert 'href="#titolo"' in response.get_data(as_text=True)
     assert summary_of(response) == [_("%(field)s: %(problem)s", field=_("Title of the Patto"),
                                       problem=_("give the Patto a title (you can change it later)."))]
-    assert db.session.scalar(select(func.count()).select_from(Application)) == 0
+    assert db.session.scalar(select(func.count()).select_from(DomandaRecord)) == 0
 
 
 def test_duplicate_and_delete_with_confirmation(client, stored, user):
     assert client.post(f"/domande/{stored.id}/duplica").status_code == 303
-    copy = next(h for h in services.list_applications(user) if h.id != stored.id)
+    copy = next(h for h in domande.list_domande(user) if h.id != stored.id)
     assert copy.n_partner == stored.n_partner and copy.titolo.startswith(stored.titolo)
     assert client.get(f"/domande/{copy.id}/elimina").status_code == 200  # the confirmation page
-    assert len(services.list_applications(user)) == 2
+    assert len(domande.list_domande(user)) == 2
     assert client.post(f"/domande/{copy.id}/elimina").status_code == 303
-    assert [h.id for h in services.list_applications(user)] == [stored.id]
+    assert [h.id for h in domande.list_domande(user)] == [stored.id]
 
 
 def test_import_and_export_json(client, user, valid_doc):
     data = {"documento": (io.BytesIO(json.dumps(valid_doc).encode()), "domanda.json")}
     response = client.post("/domande/importa", data=data, content_type="multipart/form-data")
     assert response.status_code == 303
-    head = services.list_applications(user)[0]
+    head = domande.list_domande(user)[0]
     exported = client.get(f"/domande/{head.id}/domanda.json")
     assert exported.headers["Content-Disposition"].startswith("attachment; filename=manifestazione-interesse-")
     assert json.loads(exported.data) == valid_doc
@@ -192,12 +193,12 @@ def test_a_bad_import_file_says_why_next_to_the_field(client):
     assert response.status_code == 422
     html = response.get_data(as_text=True)
     assert 'id="documento-error"' in html and 'href="#documento"' in html
-    assert db.session.scalar(select(func.count()).select_from(Application)) == 0
+    assert db.session.scalar(select(func.count()).select_from(DomandaRecord)) == 0
 
 
 def test_task_list_marks_sections(client, user):
     client.post("/domande/nuova", data={"titolo": "Patto"})
-    head = services.list_applications(user)[0]
+    head = domande.list_domande(user)[0]
     html = client.get(f"/domande/{head.id}").get_data(as_text=True)
     assert html.count("tag-da_completare") == 7
     client.post(f"/domande/{head.id}/partenariato", data={**VALID_PARTNER, "form_token": "t1"})
@@ -218,8 +219,8 @@ def test_a_half_filled_lead_partner_is_saved_as_a_draft(client, stored, valid_do
     html = client.get(f"/domande/{stored.id}/capofila").get_data(as_text=True)
     assert 'value="Confcommercio Brescia"' in html
     # What is missing is for the rules to say, on the page, not for the form to refuse.
-    assert _("Required field missing: %(label)s.", label=_("Lead partner: codice fiscale")) in unescape(html)
-    assert _("Required field missing: %(label)s.", label=_("Lead partner: name")) not in unescape(html)
+    assert missing(_("Lead partner"), "the codice fiscale") in unescape(html)
+    assert missing(_("Lead partner"), "the name of the organisation") not in unescape(html)
 
 
 def test_malformed_values_are_refused_field_by_field_keeping_everything_typed(client, stored, valid_doc):
@@ -251,7 +252,7 @@ def test_the_forms_share_the_readers_limits(client, stored, valid_doc):
     assert response.status_code == 422
     box = re.search(r'<div class="error-summary".*?</div>', response.get_data(as_text=True), re.S).group(0)
     assert set(re.findall(r'href="#(\w+)"', box)) == {"denominazione", "titolo"}
-    assert services.get_head(stored.id, None).versione == 1
+    assert domande.get_head(stored.id, None).versione == 1
 
 
 def test_the_lead_partner_saves_and_goes_back_to_the_task_list(client, stored, valid_doc):
@@ -266,24 +267,98 @@ def test_the_lead_partner_saves_and_goes_back_to_the_task_list(client, stored, v
     assert saved.capofila.rappresentanza.ateco == ["25", "28"]
 
 
-def test_a_stale_lead_partner_form_is_refused_showing_their_value_and_yours(client, stored, valid_doc):
-    """Two tabs: the first saves a new PEC; the second, opened before, would put the old one back."""
-    first = client.post(f"/domande/{stored.id}/capofila", data=capofila_form(valid_doc, pec="nuova@pec.it"))
-    assert first.status_code == 303
-    stale = capofila_form(valid_doc, referente_telefono="030 999")
-    response = client.post(f"/domande/{stored.id}/capofila", data=stale)
-    assert response.status_code == 409
-    html = unescape(response.get_data(as_text=True))
-    assert _("Someone else changed this meanwhile") in html
-    assert re.search(r'<th scope="row">[^<]+</th><td data-label="[^"]+">nuova@pec.it</td>'
-                     r'<td data-label="[^"]+">protocollo@bs.legalmail.camcom.it</td>', html)
-    assert 'value="030 999"' in html  # the typing is kept
-    assert 'name="versione" type="hidden" value="2"' in html
-    assert document_of(stored.id).capofila.pec == "nuova@pec.it"
-    # Saving the same form again, now on version 2, keeps the user's values deliberately.
-    again = client.post(f"/domande/{stored.id}/capofila", data={**stale, "versione": "2"})
-    assert again.status_code == 303
-    assert document_of(stored.id).capofila.referente.telefono == "030 999"
+def _colleague(app, stored, make_user, nome="Anna Verdi"):
+    """A second person, collaboratore on the application, in a browser of her own."""
+    from patti_web.domande.models import Membership
+
+    colleague = make_user(email="anna@example.it", nome=nome)
+    db.session.add(Membership(application_id=stored.id, user_id=colleague.id, ruolo="collaboratore"))
+    db.session.commit()
+    app.test_client_class = LoggedInClient
+    return app.test_client(user=colleague)
+
+
+def test_two_people_on_the_lead_partner_keep_each_others_changes(app, client, stored, valid_doc, make_user):
+    """A and B open Soggetto capofila at version 1. A changes the address and the phone; B, on the old page, the PEC
+    and the phone. B is asked about the phone only (the address is A's, untouched by B, and stays), must choose,
+    and A's address never goes back to the old one."""
+    url = f"/domande/{stored.id}/capofila"
+    anna = _colleague(app, stored, make_user)
+    a = anna.post(url, data=capofila_form(valid_doc, sede_indirizzo="Via Nuova 1", referente_telefono="030 111"))
+    assert a.status_code == 303
+    b = client.post(url, data=capofila_form(valid_doc, pec="nuova@pec.it", referente_telefono="030 222"))
+    assert b.status_code == 409
+    html = unescape(b.get_data(as_text=True))
+    assert _("Someone else changed this meanwhile") in html and "Anna Verdi" in html
+    rows = re.findall(r'<th scope="row">([^<]+)</th><td data-label="[^"]+">([^<]*)</td><td data-label="[^"]+">([^<]*)'
+                      r"</td>", html)
+    assert rows == [(_("Telephone of the contact person"), "030 111", "030 222")]  # only what both changed
+    shown = form_fields(b.get_data(as_text=True)).to_dict()
+    assert (shown["sede_indirizzo"], shown["pec"], shown["referente_telefono"]) == (
+        "Via Nuova 1", "nuova@pec.it", "030 222")  # A's address now in B's form, B's typing kept
+    assert (shown["versione"], shown["conflitto"]) == ("2", "referente_telefono")
+    assert 'name="scelta-referente_telefono"' in html and "checked" not in re.search(
+        r'<fieldset class="conflict-choice".*?</fieldset>', html, re.S).group(0)  # nothing chosen for B
+    assert document_of(stored.id).capofila.pec == valid_doc["capofila"]["pec"]  # nothing of B's yet
+
+    # Saving again without choosing is not a choice.
+    unchosen = client.post(url, data=shown)
+    assert unchosen.status_code == 422
+    assert any(_("choose whether to keep your value or the one saved meanwhile.") in m for m in errors_of(unchosen))
+    assert document_of(stored.id).capofila.pec == valid_doc["capofila"]["pec"]
+
+    chosen = client.post(url, data={**shown, "scelta-referente_telefono": "salvato"})
+    assert chosen.status_code == 303
+    saved = document_of(stored.id).capofila
+    assert (saved.sede.indirizzo, saved.pec, saved.referente.telefono) == ("Via Nuova 1", "nuova@pec.it", "030 111")
+
+
+def test_keeping_your_value_after_a_conflict_saves_it(client, stored, valid_doc):
+    url = f"/domande/{stored.id}/capofila"
+    client.post(url, data=capofila_form(valid_doc, pec="prima@pec.it"))
+    asked = client.post(url, data=capofila_form(valid_doc, pec="mia@pec.it"))
+    assert asked.status_code == 409
+    again = client.post(url, data={**form_fields(asked.get_data(as_text=True)).to_dict(), "scelta-pec": "mio"})
+    assert again.status_code == 303 and document_of(stored.id).capofila.pec == "mia@pec.it"
+
+
+def test_a_stale_form_that_touched_other_fields_saves_and_says_whose_changes_it_kept(client, stored, valid_doc):
+    url = f"/domande/{stored.id}/capofila"
+    client.post(url, data=capofila_form(valid_doc, pec="nuova@pec.it"))
+    stale = client.post(url, data=capofila_form(valid_doc, referente_telefono="030 999"), follow_redirects=True)
+    saved = document_of(stored.id).capofila
+    assert (saved.pec, saved.referente.telefono) == ("nuova@pec.it", "030 999")
+    assert _("PEC address of the lead partner") in unescape(stale.get_data(as_text=True))  # said, not silent
+
+
+def test_a_colleague_saving_the_same_partner_is_merged_and_asked_field_by_field(app, client, stored, make_user):
+    partner = document_of(stored.id).partner[0]
+    url = f"/domande/{stored.id}/partenariato/{partner.id}"
+    anna = _colleague(app, stored, make_user)
+    page = client.get(url).get_data(as_text=True)  # B opens it at version 1
+    anna_form = form_fields(anna.get(url).get_data(as_text=True)).to_dict()
+    assert anna.post(url, data={**anna_form, "pec": "anna@pec.it", "sede_cap": "25065"}).status_code == 303
+    b = client.post(url, data={**form_fields(page).to_dict(), "pec": "b@pec.it", "ccnl": "CCNL Metalmeccanici"})
+    assert b.status_code == 409
+    shown = form_fields(b.get_data(as_text=True)).to_dict()
+    assert (shown["sede_cap"], shown["ccnl"], shown["conflitto"]) == ("25065", "CCNL Metalmeccanici", "pec")
+    assert client.post(url, data={**shown, "scelta-pec": "mio"}).status_code == 303
+    saved = document_of(stored.id).partner[0]
+    assert (saved.pec, saved.sede.cap, saved.ccnl) == ("b@pec.it", "25065", "CCNL Metalmeccanici")
+
+
+def test_removing_a_partner_a_colleague_changed_meanwhile_asks_again(app, client, stored, make_user):
+    partner = document_of(stored.id).partner[3]
+    url = f"/domande/{stored.id}/partenariato/{partner.id}"
+    confirm = client.get(f"{url}/rimuovi").get_data(as_text=True)
+    anna = _colleague(app, stored, make_user)
+    anna_form = form_fields(anna.get(url).get_data(as_text=True)).to_dict()
+    assert anna.post(url, data={**anna_form, "denominazione": "Rinominata da Anna"}).status_code == 303
+    asked = client.post(f"{url}/rimuovi", data=form_fields(confirm))
+    assert asked.status_code == 409 and "Rinominata da Anna" in unescape(asked.get_data(as_text=True))
+    assert partner.id in {p.id for p in document_of(stored.id).partner}
+    again = client.post(f"{url}/rimuovi", data=form_fields(asked.get_data(as_text=True)))
+    assert again.status_code == 303 and partner.id not in {p.id for p in document_of(stored.id).partner}
 
 
 def test_partner_codice_fiscale_is_checked_as_typed(client, stored):
@@ -297,12 +372,12 @@ def test_an_empty_partner_form_adds_nothing(client, stored):
     response = client.post(f"/domande/{stored.id}/partenariato", data={"form_token": "vuoto"})
     assert response.status_code == 422
     assert summary_of(response)[0].startswith(_("Name of the partner"))
-    assert services.get_head(stored.id, None).n_partner == 6
+    assert domande.get_head(stored.id, None).n_partner == 6
 
 
 def test_adding_a_partner_with_htmx_answers_with_the_area_and_the_checklist_out_of_band(client, user):
     client.post("/domande/nuova", data={"titolo": "Patto"})
-    head = services.list_applications(user)[0]
+    head = domande.list_domande(user)[0]
     response = client.post(f"/domande/{head.id}/partenariato", data={**VALID_PARTNER, "form_token": "tok-1"},
                            headers=HX)
     assert response.status_code == 200
@@ -330,7 +405,7 @@ def test_a_member_already_in_the_partnership_is_not_added_again(client, stored):
                                data={**VALID_PARTNER, "codice_fiscale": cf, "form_token": f"dup-{cf}"})
         assert response.status_code == 422
         assert 'id="codice_fiscale-error"' in response.get_data(as_text=True)
-    assert services.get_head(stored.id, None).n_partner == 6
+    assert domande.get_head(stored.id, None).n_partner == 6
 
 
 def test_edit_and_remove_a_partner(client, stored):
@@ -429,12 +504,13 @@ def test_a_need_with_sources_added_one_more_at_a_time(client, stored):
     need = document_of(stored.id).fabbisogni[-1]
     assert need.id == "F2" and [s.titolo for s in need.fonti] == ["Indagine", "Solo titolo"]
     html = client.get(f"/domande/{stored.id}/fabbisogni").get_data(as_text=True)
-    assert _("Required field missing: %(label)s.", label=_("Source: author or body")) in unescape(html)
+    where = _("%(need)s, source %(n)s", need=_("Skills need") + " F2 \u00abSaldatori\u00bb", n=2)
+    assert missing(where, "the author or body") in unescape(html)
 
 
 def test_an_intervention_is_tied_to_needs_by_checkbox(client, stored):
     url = f"/domande/{stored.id}/interventi/nuovo"
-    html = client.get(url).get_data(as_text=True)
+    html = client.get(url, follow_redirects=True).get_data(as_text=True)
     assert 'type="checkbox"' in html and 'value="F1"' in html
     response = client.post(url, data={"titolo": "Corso", "descrizione": "Un corso.", "fabbisogni": ["F1"],
                                       "form_token": "i1"})
@@ -461,7 +537,7 @@ def test_csrf_is_refused_without_a_token(app, stored, user):
     assert response.status_code == 303  # back to the form, nothing saved
     assert document_of(stored.id).titolo == "Patto per la meccanica bresciana"
     assert client.post("/domande/nuova", data={"titolo": "x"}).status_code == 303
-    assert len(services.list_applications(user)) == 1
+    assert len(domande.list_domande(user)) == 1
 
 
 def test_a_post_after_the_session_expired_keeps_what_was_typed_for_this_browser(app, stored, user):
@@ -482,7 +558,7 @@ def test_a_post_after_the_session_expired_keeps_what_was_typed_for_this_browser(
     assert 'value="Scritto prima della scadenza"' in html and re.search(r'<input checked[^>]*value="imprese"', html)
     assert PendingForm.query.count() == 0  # used once
     assert "Scritto prima della scadenza" not in browser.get(url).get_data(as_text=True)
-    assert services.get_head(stored.id, None).n_partner == 6  # not saved by itself
+    assert domande.get_head(stored.id, None).n_partner == 6  # not saved by itself
 
 
 def test_a_strangers_stash_never_reaches_the_owner(app, stored, user, make_user):
@@ -570,7 +646,7 @@ def test_a_v1_file_is_imported_and_said_to_be_upgraded(client, user):
                            content_type="multipart/form-data", follow_redirects=True)
     assert response.status_code == 200
     assert "patti-web/domanda@1" in unescape(response.get_data(as_text=True))
-    head = services.list_applications(user)[0]
+    head = domande.list_domande(user)[0]
     assert json.loads(client.get(f"/domande/{head.id}/domanda.json").data)["format"] == "patti-web/domanda@2"
 
 
@@ -582,4 +658,4 @@ def test_what_the_act_cannot_print_faithfully_is_refused_naming_the_field(client
     assert response.status_code == 422
     (message,) = summary_of(response)
     assert message.startswith(_("Name of the partner") + ":") and expected in message
-    assert services.get_head(stored.id, None).n_partner == 6
+    assert domande.get_head(stored.id, None).n_partner == 6

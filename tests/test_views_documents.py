@@ -12,9 +12,9 @@ import docx
 import pytest
 from sqlalchemy import update
 
-from patti_web.documents import pdf
+from patti_web.documenti import pdf
+from patti_web.domande.models import DomandaRecord
 from patti_web.extensions import db
-from patti_web.models import Application
 
 DATA = Path(__file__).parent / "data"
 
@@ -28,7 +28,7 @@ def client(auth_client):
 @pytest.fixture
 def stored(stored):
     # 23:30 UTC on the 23rd is already the 24th in Italy.
-    db.session.execute(update(Application).where(Application.id == stored.id)
+    db.session.execute(update(DomandaRecord).where(DomandaRecord.id == stored.id)
                        .values(updated_at=datetime(2026, 11, 23, 23, 30)))
     db.session.commit()
     return stored
@@ -76,7 +76,7 @@ def test_an_unknown_application_is_404(client):
 
 
 def test_someone_elses_application_is_404_and_a_visitor_must_log_in(app, stored, make_user):
-    from patti_web.sandbox import LoggedInClient
+    from tests.support.sandbox import LoggedInClient
 
     app.test_client_class = LoggedInClient
     other = app.test_client(user=make_user(email="altro@example.it"))
@@ -154,7 +154,7 @@ def test_all_the_letters_come_in_one_zip(client, stored, valid_doc):
 
 
 def test_someone_elses_letters_are_404(app, stored, make_user):
-    from patti_web.sandbox import LoggedInClient
+    from tests.support.sandbox import LoggedInClient
 
     app.test_client_class = LoggedInClient
     other = app.test_client(user=make_user(email="altro@example.it"))

@@ -93,7 +93,7 @@ def test_enter_elsewhere_in_the_sector_form_saves(client, stored):
 
 
 def test_enter_in_a_need_title_saves_and_adds_no_source(client, stored):
-    page = html_of(client.get(f"/domande/{stored.id}/fabbisogni/nuovo"))
+    page = html_of(client.get(f"/domande/{stored.id}/fabbisogni/nuovo", follow_redirects=True))
     assert 'value="salva"' in first_button(page)
     before = len(document_of(stored.id).fabbisogni)
     response = client.post(f"/domande/{stored.id}/fabbisogni/nuovo", data={
@@ -164,9 +164,9 @@ def test_a_malformed_json_file_gets_an_italian_message_not_pythons(client):
 
 def test_the_checklist_counts_in_italian_plurals(client, store, user):
     client.post("/domande/nuova", data={"titolo": "Patto"})
-    from patti_web import services
+    from patti_web import domande
 
-    head = services.list_applications(user)[0]
+    head = domande.list_domande(user)[0]
     html = html_of(client.get(f"/domande/{head.id}/checklist", headers=HX))
     count = re.search(r"(\d+) (regola rispettata|regole rispettate) su (\d+)", html)
     assert count and (count.group(2) == "regola rispettata") == (count.group(1) == "1")
@@ -176,7 +176,7 @@ def test_the_checklist_counts_in_italian_plurals(client, store, user):
 
 
 def test_optional_labels_are_only_on_optional_fields(client, stored):
-    html = html_of(client.get(f"/domande/{stored.id}/fabbisogni/nuovo"))
+    html = html_of(client.get(f"/domande/{stored.id}/fabbisogni/nuovo", follow_redirects=True))
     for field in ("autore", "anno"):
         label = re.search(rf'<label[^>]*for="fonti-0-{field}"[^>]*>(.*?)</label>', html, re.S).group(1)
         assert "facoltativo" not in label  # a source is named by its title, author and year

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-STATIC = Path(__file__).resolve().parent.parent / "patti_web" / "static"
+STATIC = Path(__file__).resolve().parent.parent / "patti_web" / "web" / "static"
 
 
 def test_the_home_page_is_italian_and_says_what_the_portal_is_for(client):

@@ -6,7 +6,9 @@ application's row; the row also gets a version number and a summary for lists; e
 
 Upgrade: each application's parts become its document (list items get ids; a need whose code could not name a page
 gets the next free F-code, its interventions following it), version 1 with one revision ("migrazione"); the summary
-is computed with the rule engine of this version of the code. Downgrade: documents go back into the tables; what
+columns read off the document are filled in, those the rules count (errors, warnings, sections done) are left at 0:
+this migration imports no code of the portal, whose rules change; revision 5e1a9c2b7d40 has every summary counted
+again by the rules of the release that reads it. Downgrade: documents go back into the tables; what
 only @2 can hold (ids, the partners' legal representatives, REA, CCNL, networks, the lead partner's sector, the
 description of the area) is dropped, and so is the history.
 
@@ -31,7 +33,6 @@ branch_labels = None
 depends_on = None
 
 Document = sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql')
-SECTIONS = ("capofila", "partenariato", "territorio", "settori", "fabbisogni", "interventi")
 SAFE_NEED_ID = re.compile(r"^(?!\.+$)[A-Za-z0-9_.-]+$")
 
 # The old tables, as far as this migration reads and writes them.
@@ -172,25 +173,18 @@ def _document(connection, app):
     return document
 
 
-def _summary(document, edizione):
-    """The summary columns, from the rule engine of this version of the code (pure: no app, no database)."""
-    from patti_web.calls import load_edition
-    from patti_web.domanda import Domanda
-    from patti_web.rules import DONE, ERROR, check_application, section_statuses
-
-    domanda = Domanda.model_validate(document)
-    findings = check_application(domanda, load_edition(edizione))
-    statuses = section_statuses(domanda, findings)
-    errors = sum(f.severity == ERROR for f in findings)
+def _summary(document):
+    """The summary columns read off the document. Errors, warnings and sections done are the rules' to count: left at
+    0 here, counted when the application is first read (see the docstring)."""
     return {
-        "capofila_denominazione": domanda.capofila.denominazione,
-        "capofila_tipologia": domanda.capofila.tipologia,
-        "ambito": domanda.territorio.ambito,
-        "province": ",".join(domanda.territorio.province)[:100],
-        "n_partner": len(domanda.partner),
-        "n_errori": errors,
-        "n_avvertenze": len(findings) - errors,
-        "sezioni_completate": sum(statuses.get(s) == DONE for s in SECTIONS),
+        "capofila_denominazione": document["capofila"]["denominazione"],
+        "capofila_tipologia": document["capofila"]["tipologia"],
+        "ambito": document["territorio"]["ambito"],
+        "province": ",".join(document["territorio"]["province"])[:100],
+        "n_partner": len(document["partner"]),
+        "n_errori": 0,
+        "n_avvertenze": 0,
+        "sezioni_completate": 0,
     }
 
 
@@ -229,7 +223,7 @@ def upgrade():
                                             application.c.edizione, application.c.owner_id)).all():
         document = _document(connection, app)
         connection.execute(application.update().where(application.c.id == app.id).values(
-            documento=document, versione=1, stato='bozza', **_summary(document, app.edizione)))
+            documento=document, versione=1, stato='bozza', **_summary(document)))
         connection.execute(revision_table.insert().values(
             application_id=app.id, versione=1, user_id=app.owner_id, created_at=now, sezione='documento',
             azione='migrazione', elemento='', patch=jsonpatch.make_patch({}, document).patch,

@@ -38,7 +38,7 @@ def follow(page: Page, link: Locator, ready: Locator) -> None:
 
 def mail_to(app, address: str):
     """The newest mail the portal wrote (in the log: no mail server in tests) to `address`."""
-    from patti_web.mail import outbox, wait_for_mail
+    from patti_web.persone.mail import outbox, wait_for_mail
 
     wait_for_mail()
     found = [m for m in outbox(app) if m["To"] == address]

@@ -68,7 +68,7 @@ class _QuietHandler(WSGIRequestHandler):
 @pytest.fixture(scope="session")
 def live_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
     """The app the live server serves (use `with live_app.app_context():` to prepare data with the services)."""
-    from patti_web.sandbox import make_sandbox_app
+    from tests.support.sandbox import make_sandbox_app
 
     app = make_sandbox_app(tmp_path_factory.mktemp("live"))
     yield app

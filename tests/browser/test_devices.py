@@ -33,17 +33,18 @@ class Filled:
 
 @pytest.fixture(scope="module")
 def filled(live_app: Flask) -> Filled:
-    """A user with the valid sample, plus partners up to 30 (a long table), made with the app's services."""
-    from patti_web import accounts, services
-    from patti_web.domanda import read_document
+    """A user with the valid sample, plus partners up to 30 (a long table), made with the app's domande."""
+    from patti_web import domande
+    from patti_web.avviso.domanda import read_document
     from patti_web.extensions import db
+    from patti_web.persone import accounts
 
     doc = copy.deepcopy(json.loads((TESTS / "data" / "valida.json").read_text(encoding="utf-8")))
     email = unique_email("device")
     with live_app.app_context():
         user = accounts.register_user(email, "Giulia Bianchi", PASSWORD, confirmed=True)
-        head = services.import_application(read_document(json.dumps(doc)), user)
-        d = services.load(head.id, user).domanda
+        head = domande.import_domanda(read_document(json.dumps(doc)), user)
+        d = domande.load(head.id, user).domanda
         made = Filled(email, f"/domande/{head.id}", head.id, d.partner[0].id, d.settori[0].id, d.fabbisogni[0].id,
                       d.interventi[0].id)
         db.session.remove()
@@ -51,11 +52,11 @@ def filled(live_app: Flask) -> Filled:
 
 
 def _document(live_app: Flask, application_id: int):
-    from patti_web import services
+    from patti_web import domande
     from patti_web.extensions import db
 
     with live_app.app_context():
-        d = services.load(application_id, None).domanda
+        d = domande.load(application_id, None).domanda
         db.session.remove()
     return d
 

@@ -142,7 +142,8 @@ def test_the_whole_journey_from_registration_to_the_document(request, live_app, 
         expect(page.locator(f"#stato-{key}")).to_have_class(re.compile(r"\btag-da_completare\b"))
 
     # Capofila: every field, valid.
-    follow(page, page.locator(f"a[href='{app}/capofila']"), page.locator("#legale_rappresentante_codice_fiscale"))
+    follow(page, page.locator(f".task-list a[href='{app}/capofila']"),
+           page.locator("#legale_rappresentante_codice_fiscale"))
     expect(page.locator("#titolo")).to_have_value(TITOLO)
     for selector, value in CAPOFILA.items():
         page.locator(selector).fill(value)
@@ -153,7 +154,7 @@ def test_the_whole_journey_from_registration_to_the_document(request, live_app, 
     expect(page).to_have_url(re.compile(re.escape(app) + "$"))
 
     # Partenariato: six partners, one per category; the checklist goes from unmet to met.
-    follow(page, page.locator(f"a[href='{app}/partenariato']"), page.locator("#partner_area form"))
+    follow(page, page.locator(f".task-list a[href='{app}/partenariato']"), page.locator("#partner_area form"))
     expect(checklist.locator("li.unmet").first).to_be_visible()
     for n, partner in enumerate(PARTNERS, start=1):
         if js:
@@ -172,7 +173,7 @@ def test_the_whole_journey_from_registration_to_the_document(request, live_app, 
     expect(page.locator("#stato-partenariato")).to_have_class(re.compile(r"\btag-completato\b"))
 
     # Territorio: provincial scope, Brescia.
-    follow(page, page.locator(f"a[href='{app}/territorio']"), page.locator("#coerenza"))
+    follow(page, page.locator(f".task-list a[href='{app}/territorio']"), page.locator("#coerenza"))
     page.locator("input[name=ambito][value=provinciale]").check()
     page.locator("input[name=province][value=BS]").check()
     if js:  # each change is checked on the spot (hx-post, azione=verifica)
@@ -181,7 +182,7 @@ def test_the_whole_journey_from_registration_to_the_document(request, live_app, 
     expect(page.locator("#stato-territorio")).to_have_class(re.compile(r"\btag-completato\b"))
 
     # Settori: one sector, ATECO 25.62 found with the search box.
-    follow(page, page.locator(f"a[href='{app}/settori']"), page.locator(f"a[href='{app}/settori/nuovo']"))
+    follow(page, page.locator(f".task-list a[href='{app}/settori']"), page.locator(f"a[href='{app}/settori/nuovo']"))
     follow(page, page.locator(f"a[href='{app}/settori/nuovo']"), page.locator("#ateco"))
     page.locator("#descrizione").fill("Meccanica e meccatronica: lavorazioni meccaniche di precisione")
     results = page.locator("#ateco_risultati")
@@ -202,7 +203,8 @@ def test_the_whole_journey_from_registration_to_the_document(request, live_app, 
     # Fabbisogni: one need, one source; a second (empty) source block is added and left empty.
     follow(page, page.locator(f"nav.breadcrumbs a[href='{app}']"), page.locator("#stato-capofila"))
     expect(page.locator("#stato-settori")).to_have_class(re.compile(r"\btag-completato\b"))
-    follow(page, page.locator(f"a[href='{app}/fabbisogni']"), page.locator(f"a[href='{app}/fabbisogni/nuovo']"))
+    follow(page, page.locator(f".task-list a[href='{app}/fabbisogni']"),
+           page.locator(f"a[href='{app}/fabbisogni/nuovo']"))
     follow(page, page.locator(f"a[href='{app}/fabbisogni/nuovo']"), page.locator("#lacune_politiche_attive"))
     page.locator("#titolo").fill("Tecnici di manutenzione predittiva")
     page.locator("#descrizione").fill("Le imprese meccaniche bresciane non trovano tecnici di manutenzione.")
@@ -222,7 +224,8 @@ def test_the_whole_journey_from_registration_to_the_document(request, live_app, 
 
     # Interventi: one intervention tied to the need F1.
     follow(page, page.locator(f"nav.breadcrumbs a[href='{app}']"), page.locator("#stato-capofila"))
-    follow(page, page.locator(f"a[href='{app}/interventi']"), page.locator(f"a[href='{app}/interventi/nuovo']"))
+    follow(page, page.locator(f".task-list a[href='{app}/interventi']"),
+           page.locator(f"a[href='{app}/interventi/nuovo']"))
     follow(page, page.locator(f"a[href='{app}/interventi/nuovo']"), page.locator("#destinatari"))
     page.locator("#titolo").fill("Percorso ITS in manutenzione 4.0")
     page.locator("#descrizione").fill("Un percorso biennale con stage nelle imprese del partenariato.")
@@ -239,7 +242,8 @@ def test_the_whole_journey_from_registration_to_the_document(request, live_app, 
     expect(checklist.locator("li.unmet")).to_have_count(0)
 
     # Riepilogo: the partners are listed; the DOCX is final (no BOZZA) and holds what was typed.
-    follow(page, page.locator(f"a[href='{app}/riepilogo']"), page.locator(f"a[href='{app}/manifestazione.docx']"))
+    follow(page, page.locator(f".task-list a[href='{app}/riepilogo']"),
+           page.locator(f"a[href='{app}/manifestazione.docx']"))
     assert path_of(page) == f"{app}/riepilogo"
     for partner in PARTNERS:
         expect(page.get_by_role("cell", name=partner.denominazione, exact=True)).to_be_visible()
@@ -270,7 +274,7 @@ def test_a_double_submission_of_the_add_partner_form_adds_one_partner(request, l
     page = _journey_page(request, js)
     register(page, live_app, unique_email("doppio-js" if js else "doppio-nojs"))
     app = create_application(page, "Patto del doppio clic")
-    follow(page, page.locator(f"a[href='{app}/partenariato']"), page.locator("#partner_area form"))
+    follow(page, page.locator(f".task-list a[href='{app}/partenariato']"), page.locator("#partner_area form"))
     _fill_partner(page, PARTNERS[0])
     submit = page.locator("#partner_area form button[type=submit]")
     posts = []
@@ -296,7 +300,7 @@ def test_a_double_submission_of_the_add_partner_form_adds_one_partner(request, l
         again = page.request.post(first.url, data=first.post_data_buffer,
                                   headers={"content-type": first.headers["content-type"]})
         assert again.ok and again.url.endswith(f"{app}/partenariato"), again.url
-        assert t("This partner had already been added.") in html.unescape(again.text())
+        assert t("This form had already added an item: nothing was added again.") in html.unescape(again.text())
         again.dispose()
 
     for post in posts:  # every POST that left has been answered before we look at the stored state

@@ -1,0 +1,192 @@
+"""Editions of the call, read from the TOML definitions in this folder.
+
+Everything that differs from one edition of the call to the next (who may lead, the partner categories, the
+provinces, the territorial scopes, the window) lives in a definition file; the rule engine reads it and nothing
+else hard-codes a category.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, replace
+from datetime import date
+from functools import cache, cached_property
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+FOLDER = Path(__file__).resolve().parent
+DEFAULT_EDITION = "lombardia_2023"
+
+
+class EditionError(ValueError):
+    """A definition file that cannot be used as an edition of the call."""
+
+
+@dataclass(frozen=True)
+class Voce:
+    """One choice of a closed list: a stable key and its Italian label."""
+
+    chiave: str
+    etichetta: str
+    breve: str = ""
+    # Partner categories the call names as networks: "richiesta" (a network is asked for) or "preferita".
+    rete: str = ""
+
+    @property
+    def nome_breve(self) -> str:
+        """The short label for tables, or the full one when the edition gives none."""
+        return self.breve or self.etichetta
+
+
+@dataclass(frozen=True)
+class TipoCapofila(Voce):
+    conta_come: str | None = None
+    # True when the lead partner must represent one of the Patto's sectors or supply chains (an association).
+    rappresentanza: bool = False
+
+
+@dataclass(frozen=True)
+class Ambito(Voce):
+    min_province: int = 0
+    max_province: int | None = None
+    tutte_o_nessuna: bool = False
+
+
+@dataclass(frozen=True)
+class Edizione:
+    """One edition of the call, as data."""
+
+    chiave: str
+    titolo: str
+    fase: str
+    ente: str
+    riferimento: str
+    # Who the manifestazione di interesse is addressed to, one line each (the act's "Spett.le" block).
+    destinatario: tuple[str, ...]
+    edizione_ateco: str
+    minimo_categorie_ulteriori: int
+    apertura: date
+    chiusura: date
+    fuso_orario: str
+    capofila: tuple[TipoCapofila, ...]
+    categorie_obbligatorie: tuple[Voce, ...]
+    categorie_ulteriori: tuple[Voce, ...]
+    # Members that fit no category of the call ("altro soggetto"): allowed, counted for no rule.
+    categorie_altre: tuple[Voce, ...]
+    ambiti: tuple[Ambito, ...]
+    province: tuple[Voce, ...]  # chiave = sigla, etichetta = full name, breve = name for tables
+
+    @property
+    def zona(self) -> ZoneInfo:
+        return ZoneInfo(self.fuso_orario)
+
+    @cached_property
+    def tipi_capofila(self) -> dict[str, TipoCapofila]:
+        return {t.chiave: t for t in self.capofila}
+
+    @cached_property
+    def categorie(self) -> dict[str, Voce]:
+        """Every partner category of the call, mandatory first, in the order of the call."""
+        return {c.chiave: c for c in (*self.categorie_obbligatorie, *self.categorie_ulteriori)}
+
+    @cached_property
+    def categorie_partner(self) -> dict[str, Voce]:
+        """Every category a partner may have: the call's, then those counted for no rule."""
+        return {**self.categorie, **{c.chiave: c for c in self.categorie_altre}}
+
+    @cached_property
+    def ambiti_per_chiave(self) -> dict[str, Ambito]:
+        return {a.chiave: a for a in self.ambiti}
+
+    @cached_property
+    def nomi_province(self) -> dict[str, str]:
+        return {p.chiave: p.etichetta for p in self.province}
+
+    def window(self, today: date) -> tuple[str, int]:
+        """Where `today` (in the edition's time zone) stands: ("prima", days to the opening), ("aperta", days left,
+        today included) or ("chiusa", days since the closing)."""
+        if today < self.apertura:
+            return "prima", (self.apertura - today).days
+        if today <= self.chiusura:
+            return "aperta", (self.chiusura - today).days + 1
+        return "chiusa", (today - self.chiusura).days
+
+    def with_window(self, apertura: date | None = None, chiusura: date | None = None) -> Edizione:
+        """Return this edition with another submission window (operators set it by configuration)."""
+        nuova = replace(self, apertura=apertura or self.apertura, chiusura=chiusura or self.chiusura)
+        if nuova.chiusura < nuova.apertura:
+            raise EditionError(f"window closes ({nuova.chiusura}) before it opens ({nuova.apertura})")
+        return nuova
+
+
+def _voci(raw: dict, key: str, cls: type, path: Path, *, optional: bool = False, **names: str) -> tuple:
+    items = raw.get(key, [] if optional else None)
+    if not isinstance(items, list) or not (items or optional):
+        raise EditionError(f"{path.name}: '{key}' must be a non-empty list of tables")
+    out = []
+    for i, item in enumerate(items):
+        try:
+            args = {names.get(k, k): v for k, v in item.items()}
+            out.append(cls(**args))
+        except TypeError as exc:
+            raise EditionError(f"{path.name}: {key}[{i}]: {exc}") from None
+    keys = [v.chiave for v in out]
+    if len(set(keys)) != len(keys):
+        raise EditionError(f"{path.name}: '{key}' repeats a key")
+    return tuple(out)
+
+
+def parse_edition(path: Path) -> Edizione:
+    """Read and check one edition definition file."""
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise EditionError(f"{path}: {exc}") from None
+    finestra = raw.get("finestra", {})
+    try:
+        edizione = Edizione(
+            chiave=raw["chiave"],
+            titolo=raw["titolo"],
+            fase=raw.get("fase", ""),
+            ente=raw["ente"],
+            riferimento=raw.get("riferimento", ""),
+            destinatario=tuple(raw.get("destinatario", [raw["ente"]])),
+            edizione_ateco=str(raw["edizione_ateco"]),
+            minimo_categorie_ulteriori=int(raw["minimo_categorie_ulteriori"]),
+            apertura=finestra["apertura"],
+            chiusura=finestra["chiusura"],
+            fuso_orario=finestra.get("fuso_orario", "Europe/Rome"),
+            capofila=_voci(raw, "capofila", TipoCapofila, path),
+            categorie_obbligatorie=_voci(raw, "categorie_obbligatorie", Voce, path),
+            categorie_ulteriori=_voci(raw, "categorie_ulteriori", Voce, path),
+            categorie_altre=_voci(raw, "categorie_altre", Voce, path, optional=True),
+            ambiti=_voci(raw, "ambiti", Ambito, path),
+            province=_voci(raw, "province", Voce, path, sigla="chiave", nome="etichetta"),
+        )
+    except KeyError as exc:
+        raise EditionError(f"{path.name}: missing key {exc}") from None
+    if not isinstance(edizione.apertura, date) or not isinstance(edizione.chiusura, date):
+        raise EditionError(f"{path.name}: finestra.apertura and finestra.chiusura must be dates")
+    try:
+        edizione.zona  # noqa: B018 - fail now, not at submission time
+    except (ZoneInfoNotFoundError, ValueError):
+        raise EditionError(f"{path.name}: unknown time zone {edizione.fuso_orario!r}") from None
+    every = (*edizione.categorie_obbligatorie, *edizione.categorie_ulteriori, *edizione.categorie_altre)
+    if len(edizione.categorie_partner) != len(every):
+        raise EditionError(f"{path.name}: a category is listed twice (mandatory, further or other)")
+    for voce in every:
+        if voce.rete not in ("", "richiesta", "preferita"):
+            raise EditionError(f"{path.name}: category {voce.chiave!r}: rete must be \"richiesta\" or \"preferita\"")
+    for tipo in edizione.capofila:
+        if tipo.conta_come is not None and tipo.conta_come not in edizione.categorie:
+            raise EditionError(f"{path.name}: capofila {tipo.chiave!r} counts as unknown {tipo.conta_come!r}")
+    return edizione.with_window()
+
+
+@cache
+def load_edition(key: str = DEFAULT_EDITION) -> Edizione:
+    """Load an edition by key (a file in this folder) or by path to a definition file."""
+    path = Path(key) if key.endswith(".toml") else FOLDER / f"{key}.toml"
+    if not path.is_file():
+        raise EditionError(f"unknown edition of the call: {key!r}")
+    return parse_edition(path)

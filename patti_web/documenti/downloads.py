@@ -1,0 +1,52 @@
+"""The documents of a stored application, as its pages offer them: the act, one partner's letter, every letter, and
+the JSON document, each with its download name. Dated the day of the application's last change (Italian time), so
+the same version always gives the same bytes."""
+
+from __future__ import annotations
+
+from datetime import UTC, date
+from zoneinfo import ZoneInfo
+
+from patti_web.avviso import domanda as doc
+from patti_web.documenti import (
+    adesione_filename,
+    build_adesione_docx,
+    build_adesioni,
+    build_manifestazione_docx,
+    docx_filename,
+)
+from patti_web.domande import State, get_item
+from patti_web.i18n import TIMEZONE
+from patti_web.portal import current_edition
+
+
+def document_date(state: State) -> date:
+    """The date a stored application's documents carry: the day of its last change, in Italian time."""
+    return state.head.updated_at.replace(tzinfo=UTC).astimezone(ZoneInfo(TIMEZONE)).date()
+
+
+def act(state: State) -> tuple[bytes, str]:
+    """The manifestazione di interesse of a stored application, and its download file name."""
+    day = document_date(state)
+    return build_manifestazione_docx(state.domanda, current_edition(), day), docx_filename(state.domanda, day)
+
+
+def letter(state: State, partner_id: str) -> tuple[bytes, str]:
+    """One partner's letter of adhesion, and its file name; NotFound for an unknown partner."""
+    partner = get_item(state, "partenariato", partner_id)
+    day = document_date(state)
+    return (build_adesione_docx(state.domanda, current_edition(), day, partner, state.findings),
+            adesione_filename(partner, day))
+
+
+def letters(state: State) -> tuple[list[tuple[str, bytes]], str]:
+    """Every partner's letter of adhesion as (file name, DOCX), and the name of the zip that holds them."""
+    day = document_date(state)
+    name = docx_filename(state.domanda, day).replace("manifestazione-interesse-", "adesioni-", 1)
+    return build_adesioni(state.domanda, current_edition(), day, state.findings), name.removesuffix(".docx") + ".zip"
+
+
+def json_text(state: State) -> tuple[str, str]:
+    """The application as a patti-web/domanda@2 JSON text, and its download file name."""
+    name = docx_filename(state.domanda, document_date(state)).removesuffix(".docx") + ".json"
+    return doc.write_document(state.domanda), name

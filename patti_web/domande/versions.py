@@ -1,0 +1,217 @@
+"""Versions of an application: one save is one new version, stored only if nobody saved meanwhile, with its
+revision (the change as an RFC 6902 JSON Patch and its reverse).
+
+`save` reads the current version, lets a change edit a `Draft` of it, checks that the result is a document the
+portal's own reader accepts, and writes it with `UPDATE ... WHERE versione = <read>`; if somebody saved meanwhile it
+starts again on their version. A form opened on an older version is merged into the current one field by field
+(patti_web.domande.merge): `Draft.at` rebuilds the version the form was opened on from the reverse patches.
+Each save commits: one commit per request, made here because a lost race must roll back and start again.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+import jsonpatch
+from pydantic import BaseModel, ValidationError
+from sqlalchemy import exists, insert, select, update
+from sqlalchemy.exc import IntegrityError, OperationalError
+
+from patti_web.avviso import domanda as doc
+from patti_web.domande.access import EDIT, Head, get_head
+from patti_web.domande.analysis import State, analyse, cache, load, stored_document, summary_of
+from patti_web.domande.models import DomandaRecord, Revision
+from patti_web.extensions import db
+from patti_web.persone.models import User
+
+log = logging.getLogger(__name__)
+
+# How many times a save starts again on a newer version before giving up (only under a storm of saves).
+MAX_ATTEMPTS = 20
+
+
+class Refused(ValueError):
+    """The change cannot be stored; `errors` lists (field, Italian message), field being a document path."""
+
+    def __init__(self, errors: list[tuple[str, str]]):
+        super().__init__(errors)
+        self.errors = errors
+
+
+class Busy(RuntimeError):
+    """Too many saves at once on the same application: the change could not be applied; try again."""
+
+
+class DuplicateSubmission(Exception):
+    """The same "add" form was submitted twice (two clicks, or Back and Save): the first one counted.
+
+    `elemento` is the id of the item the first submission added (or "" when it added none).
+    """
+
+    def __init__(self, form_token: str, sezione: str = "", elemento: str = ""):
+        super().__init__(form_token)
+        self.sezione, self.elemento = sezione, elemento
+
+
+def stored(domanda: doc.Domanda) -> tuple[dict, doc.Domanda]:
+    """The document as stored, and as the portal's own reader takes it back (same limits: Refused if it would not)."""
+    data = domanda.model_dump(mode="json")
+    try:
+        return data, doc.Domanda.model_validate(data)
+    except ValidationError as exc:
+        raise Refused([doc.explain(e) for e in exc.errors(include_url=False)]) from None
+
+
+class Draft:
+    """The current version of an application, being changed by one save."""
+
+    def __init__(self, domanda_id: int, versione: int, data: dict):
+        self.domanda_id, self.versione, self._stored = domanda_id, versione, data
+        self.domanda = doc.Domanda.model_validate(data)
+        # Where the change is (JSON Pointer parts), so that its patch compares that part, not the whole document.
+        self._replaced: list[tuple] = []
+        self._appended: list[str] = []
+        self._removed: list[tuple[str, int]] = []
+
+    def replaced(self, *pointer: str | int) -> None:
+        """Say that the change replaced the part at `pointer` (e.g. "capofila", or "partner", 3)."""
+        self._replaced.append(pointer)
+
+    def append(self, name: str, item: BaseModel) -> None:
+        getattr(self.domanda, name).append(item)
+        self._appended.append(name)
+
+    def remove(self, name: str, index: int) -> None:
+        del getattr(self.domanda, name)[index]
+        self._removed.append((name, index))
+
+    def patches(self, after: dict) -> tuple[list[dict], list[dict]]:
+        """The change as an RFC 6902 patch from the stored version to `after`, and its reverse."""
+        if not (self._replaced or self._appended or self._removed):  # a change that did not say where it is
+            return jsonpatch.make_patch(self._stored, after).patch, jsonpatch.make_patch(after, self._stored).patch
+        forward: list[dict] = []
+        reverse: list[dict] = []
+        for pointer in self._replaced:
+            old, new, path = _at(self._stored, pointer), _at(after, pointer), _pointer(pointer)
+            forward += _prefixed(jsonpatch.make_patch(old, new).patch, path) if isinstance(old, dict) else (
+                [{"op": "replace", "path": path, "value": new}] if old != new else [])
+            reverse += _prefixed(jsonpatch.make_patch(new, old).patch, path) if isinstance(old, dict) else (
+                [{"op": "replace", "path": path, "value": old}] if old != new else [])
+        for name, index in self._removed:
+            forward.append({"op": "remove", "path": _pointer((name, index))})
+            reverse.insert(0, {"op": "add", "path": _pointer((name, index)), "value": self._stored[name][index]})
+        for name in self._appended:
+            index = len(after[name]) - 1
+            forward.append({"op": "add", "path": _pointer((name, index)), "value": after[name][index]})
+            reverse.insert(0, {"op": "remove", "path": _pointer((name, index))})
+        return forward, reverse
+
+    def at(self, versione: int | None) -> doc.Domanda | None:
+        """The document as it was at `versione`, rebuilt from the reverse patches of the versions after it up to
+        this draft's (revisions saved since this draft was read are not in it), or None if there is none."""
+        if versione is None or not 1 <= versione <= self.versione:
+            return None
+        if versione == self.versione:
+            return doc.Domanda.model_validate(self._stored)
+        data = copy.deepcopy(self._stored)
+        reverses = db.session.scalars(
+            select(Revision.reverse).where(Revision.application_id == self.domanda_id,
+                                           Revision.versione > versione, Revision.versione <= self.versione)
+            .order_by(Revision.versione.desc())
+        )
+        try:
+            for reverse in reverses:
+                data = jsonpatch.apply_patch(data, reverse, in_place=True)
+            return doc.Domanda.model_validate(data)
+        except (jsonpatch.JsonPatchException, jsonpatch.JsonPointerException, ValidationError):
+            # A history that does not rebuild (it never should): the base is unknown, so every field the person's
+            # form holds differently from the saved one is asked about, never silently applied.
+            log.exception("application %s: version %s could not be rebuilt", self.domanda_id, versione)
+            return None
+
+    def last_change(self) -> tuple[datetime | None, str]:
+        """When the current version was saved, and by whom."""
+        row = db.session.execute(
+            select(Revision.created_at, User.nome).outerjoin(User, User.id == Revision.user_id)
+            .where(Revision.application_id == self.domanda_id, Revision.versione == self.versione)
+        ).one_or_none()
+        return (row[0], row[1] or "") if row else (None, "")
+
+
+def _at(data, pointer: tuple):
+    for part in pointer:
+        data = data[part]
+    return data
+
+
+def _pointer(parts: tuple) -> str:
+    return "".join(f"/{part}" for part in parts)
+
+
+def _prefixed(operations: list[dict], prefix: str) -> list[dict]:
+    """Operations of a patch made on a part, as operations on the whole document."""
+    return [{**op, "path": prefix + op["path"], **({"from": prefix + op["from"]} if "from" in op else {})}
+            for op in operations]
+
+
+def added_by(domanda_id: int, form_token: str) -> tuple[str, str] | None:
+    """The section and item a form's one-time token already added, or None when it added nothing yet."""
+    row = db.session.execute(select(Revision.sezione, Revision.elemento).where(
+        Revision.application_id == domanda_id, Revision.form_token == form_token)).one_or_none()
+    return (row[0], row[1]) if row is not None else None
+
+
+def save(domanda_id: int, user, *, sezione: str, azione: str, change: Callable[[Draft], object],
+         elemento: str | Callable[[object], str] = "", form_token: str | None = None) -> tuple[State, object]:
+    """Apply `change` to the current version and store the result as the next version; return it and what
+    `change` returned. Starts again on a newer version when somebody saved meanwhile. Commits."""
+    for attempt in range(MAX_ATTEMPTS):
+        head = get_head(domanda_id, user, EDIT)
+        if form_token and db.session.scalar(select(exists().where(
+                Revision.application_id == head.id, Revision.form_token == form_token))):
+            added = added_by(head.id, form_token) or ("", "")
+            db.session.rollback()
+            raise DuplicateSubmission(form_token, *added)
+        data = stored_document(head.id)
+        draft = Draft(head.id, head.versione, data)
+        result = change(draft)
+        after, read_back = stored(draft.domanda)
+        if after == data:
+            db.session.rollback()
+            return load(domanda_id, user), result
+        analysis = analyse(read_back)
+        summary = summary_of(analysis)
+        now = datetime.now(UTC).replace(tzinfo=None)
+        try:
+            written = db.session.execute(
+                update(DomandaRecord)
+                .where(DomandaRecord.id == head.id, DomandaRecord.versione == head.versione)
+                .values(versione=head.versione + 1, documento=after, updated_at=now, **summary)
+                .execution_options(synchronize_session=False)
+            ).rowcount
+            if written == 1:
+                db.session.execute(insert(Revision).values(
+                    application_id=head.id, versione=head.versione + 1, user_id=user.id if user else None,
+                    created_at=now, sezione=sezione, azione=azione,
+                    elemento=elemento(result) if callable(elemento) else elemento, form_token=form_token or None,
+                    **dict(zip(("patch", "reverse"), draft.patches(after), strict=True)),
+                ))
+                db.session.commit()
+        except (IntegrityError, OperationalError) as exc:
+            # Another save took this version (or, on SQLite, held the write lock too long): start again.
+            db.session.rollback()
+            log.info("save of application %s: retry %s after %s", head.id, attempt + 1, type(exc).__name__)
+            time.sleep(0.005 * (attempt + 1))
+            continue
+        if written != 1:
+            db.session.rollback()
+            continue
+        saved = Head(**{**head.__dict__, "versione": head.versione + 1, "updated_at": now, **summary})
+        cache().put(saved, analysis)
+        log.info("application %s saved as version %s (%s %s)", head.id, saved.versione, sezione, azione)
+        return State(saved, analysis), result
+    raise Busy(domanda_id)

@@ -1,0 +1,115 @@
+"""Error pages: Italian, never a stack trace; the database session is rolled back on a server error."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from flask_wtf.csrf import CSRFError
+from htmx_flask import make_response
+from werkzeug.exceptions import Forbidden, HTTPException, InternalServerError, NotFound, SecurityError
+
+from patti_web import domande
+from patti_web.extensions import db, login_manager
+from patti_web.i18n import gettext as _
+from patti_web.web import stash
+from patti_web.web.htmx import is_partial_request
+
+log = logging.getLogger(__name__)
+
+
+def _page(status: int, title: str, message: str):
+    return render_template("errors/error.html", status=status, title=title, message=message), status
+
+
+def _redirect(url: str):
+    """A redirect that also works for an htmx request (the whole page goes, not a fragment)."""
+    response = make_response("", 200, redirect=url) if is_partial_request() else redirect(url, 303)
+    response.vary.add("HX-Request")
+    return response
+
+
+def keep_typing_and_log_in():
+    """Send to the login page; a form POSTed in an expired session is kept for this browser and comes back, filled
+    in, when the user who may edit that application opens the form again after logging in (see patti_web.stash).
+    """
+    if request.method == "GET":
+        flash(_("Log in to continue."), "info")
+        return _redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+    kept = stash.keep_this_form()
+    if kept:
+        flash(_("Your session has expired: what you typed has been kept. Log in again to continue."), "info")
+    else:
+        flash(_("Your session has expired. Log in again to continue."), "info")
+    response = _redirect(url_for("auth.login", next=_form_page()))
+    stash.remember(response, kept)
+    return response
+
+
+def _form_page() -> str:
+    rule = request.url_rule
+    return request.path if rule is not None and "GET" in rule.methods else url_for("domande.index")
+
+
+def register_error_handlers(app: Flask) -> None:
+    login_manager.unauthorized_handler(keep_typing_and_log_in)
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(error: CSRFError):
+        if request.blueprint == "domande":
+            if not current_user.is_authenticated:
+                # An expired session also loses its CSRF token: the same case as an expired login.
+                return keep_typing_and_log_in()
+            kept = stash.keep_this_form()
+            if kept:
+                flash(_("The form had expired: what you typed has been kept. Check it and save again."), "info")
+            else:
+                flash(_("The form had expired and what you typed could not be kept: type it again and save."),
+                      "info")
+            response = _redirect(_form_page())
+            stash.remember(response, kept)
+            return response
+        return _page(400, _("The form has expired"),
+                     _("For your security the form could not be accepted. Go back, reload the page and try again."))
+
+    @app.errorhandler(SecurityError)
+    def untrusted_host(error: SecurityError):
+        # A Host header that is not one of TRUSTED_HOSTS: no page, whose links would be built from it.
+        return (_("Request not accepted: this address is not one of the portal's."), 400,
+                {"Content-Type": "text/plain; charset=utf-8"})
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException):
+        messages = {
+            403: (_("Not allowed"), _("Your role on this application does not allow this: whoever may only read "
+                                        "it can open its pages and download its documents.")),
+            404: (_("Page not found"), _("The page you asked for does not exist or is no longer available.")),
+            429: (_("Too many attempts"), _("Too many requests in a short time: wait a few minutes, then try "
+                                            "again.")),
+            405: (_("Action not allowed"), _("This page cannot be used this way.")),
+            413: (_("File too large"), _("The file you sent is too large.")),
+        }
+        title, message = messages.get(error.code, (_("Request not accepted"),
+                                                   _("The request could not be processed.")))
+        return _page(error.code or 400, title, message)
+
+    # A use case that finds no application for the user (or no such item) is a 404; one their role does not allow
+    # is a 403: views may let these through.
+    @app.errorhandler(domande.NotFound)
+    def not_found(error):
+        return http_error(NotFound())
+
+    @app.errorhandler(domande.Forbidden)
+    def forbidden(error):
+        return http_error(Forbidden())
+
+    @app.errorhandler(InternalServerError)
+    @app.errorhandler(Exception)
+    def server_error(error: Exception):
+        if isinstance(error, HTTPException) and not isinstance(error, InternalServerError):
+            return http_error(error)
+        db.session.rollback()
+        log.exception("unhandled error", exc_info=getattr(error, "original_exception", None) or error)
+        return _page(500, _("Something went wrong"),
+                     _("An unexpected error occurred. Nothing you saved is lost; please try again in a moment."))

@@ -1,0 +1,31 @@
+"""What every form of the portal shares: the CSRF-only form of a button, the one-time token of an "add" form, and
+the filter that trims what was typed."""
+
+from __future__ import annotations
+
+import secrets
+
+from flask_wtf import FlaskForm
+from wtforms import HiddenField
+
+
+def strip(value):
+    """What was typed, without the spaces around it (not a text: as it is)."""
+    return value.strip() if isinstance(value, str) else value
+
+
+class EmptyForm(FlaskForm):
+    """Buttons that only POST (delete, duplicate, remove, log out everywhere): the CSRF token and nothing else."""
+
+
+class OneTimeTokenMixin:
+    """A hidden one-time token: the same "add" form submitted twice adds one item, not two."""
+
+    form_token = HiddenField()
+
+    def fresh_token(self) -> None:
+        self.form_token.data = new_token()
+
+
+def new_token() -> str:
+    return secrets.token_urlsafe(24)

@@ -1,0 +1,274 @@
+"""Accounts: register (confirmed by mail), log in and out (here or everywhere), change or reset the password.
+
+The answers never tell whether an address has an account: registering a known address gets the same page (and
+that address a mail saying it is already registered), asking for a reset link too. Mails leave outside the request
+(patti_web.persone.mail), so timings do not tell either. A login starts a new session (new CSRF token, a new server-side
+key); logging out ends it, a password change or reset ends them all.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from urllib.parse import urlsplit
+
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask_login import current_user, login_required, login_user, logout_user
+
+from patti_web.extensions import limiter
+from patti_web.i18n import gettext as _
+from patti_web.persone import accounts
+from patti_web.persone.mail import send_mail
+from patti_web.web import stash
+from patti_web.web.forms import EmptyForm
+from patti_web.web.persone.forms import (
+    ChangePasswordForm,
+    ConfirmForm,
+    ForgotPasswordForm,
+    LoginForm,
+    RegisterForm,
+    ResetPasswordForm,
+)
+from patti_web.web.security import external_url
+
+bp = Blueprint("auth", __name__)
+log = logging.getLogger(__name__)
+
+
+def _page(template: str, **context):
+    """The page of a form: 200 when first shown, 422 when it comes back with errors."""
+    return render_template(template, **context), 422 if request.method == "POST" else 200
+
+
+def _to_domande():
+    return redirect(url_for("domande.index"), 303)
+
+
+def safe_next(target: str | None) -> str | None:
+    """Return `target` if it is a path on this site ("/domande?x=1"), else None: no open redirects."""
+    if not target or len(target) > 2000 or not target.isprintable() or "\\" in target:
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return None
+    return target
+
+
+def _typed_email() -> str:
+    """The address typed in the form (for limits per address), lower case; a JSON body counts too (Flask-WTF
+    reads one)."""
+    data = request.form if request.form else (request.get_json(silent=True) if request.is_json else None)
+    email = data.get("email") if isinstance(data, Mapping) else None
+    return (email.strip().lower()[:254] if isinstance(email, str) else "") or request.remote_addr or ""
+
+
+def log_in(user) -> None:
+    """Start a new session for `user`: nothing of the anonymous session survives (the CSRF token is new)."""
+    _clear_session()
+    login_user(accounts.start_session(user))
+
+
+def end_this_session() -> None:
+    stash.forget_all()
+    if current_user.is_authenticated:
+        accounts.end_session(current_user.session_key)
+    logout_user()
+    _clear_session()
+
+
+def _clear_session() -> None:
+    """Empty the session cookie (the CSRF token with it), keeping only the messages waiting to be shown."""
+    kept = {key: session[key] for key in ("_flashes",) if key in session}
+    session.clear()
+    session.update(kept)
+
+
+# Registration and confirmation -------------------------------------------------------------------------------------
+
+
+def _send_confirmation(user) -> None:
+    link = external_url("auth.confirm", token=accounts.make_confirmation_token(user))
+    send_mail(user.email, _("Confirm your Patti Web address"), _(
+        "Hello %(nome)s,\n\nto start using your Patti Web account, confirm that this address is yours: open this "
+        "link within 48 hours and type the password you chose when registering:\n\n%(link)s\n\nIf you did not "
+        "register, ignore this message: without the confirmation the account cannot be used.\n",
+        nome=user.nome, link=link))
+
+
+def _send_already_registered(user) -> None:
+    send_mail(user.email, _("Your Patti Web account"), _(
+        "Hello %(nome)s,\n\nsomeone (hopefully you) tried to register again with this address, which already has a "
+        "Patti Web account. Log in here:\n\n%(login)s\n\nIf you have forgotten the password, choose a new one "
+        "here:\n\n%(reset)s\n\nIf it was not you, ignore this message: nothing has changed.\n",
+        nome=user.nome, login=external_url("auth.login"), reset=external_url("auth.forgot_password")))
+
+
+@bp.route("/registrati", methods=["GET", "POST"])
+@limiter.limit("20/hour", methods=["POST"])
+def register():
+    """Create an account; it can be used once its address is confirmed through the mailed link."""
+    if current_user.is_authenticated:
+        return _to_domande()
+    form = RegisterForm()
+    if form.validate_on_submit():
+        user, to_confirm = accounts.sign_up(form.email.data, form.nome.data, form.password.data)
+        _send_confirmation(user) if to_confirm else _send_already_registered(user)
+        flash(_("We have written to %(email)s: open the link in that message to confirm the address, then log in. "
+                "Check the spam folder too.", email=accounts.normalise_email(form.email.data)), "success")
+        return redirect(url_for("auth.login"), 303)
+    return _page("auth/register.html", form=form)
+
+
+@bp.route("/conferma/<token>", methods=["GET", "POST"])
+@limiter.limit("10/hour", methods=["POST"])
+def confirm(token: str):
+    """The link of the confirmation mail: with the password chosen at registration, the address is confirmed and
+    the account logged in. (The password, not the link alone: a link mailed for somebody else's registration of
+    this address confirms nothing.)"""
+    user = accounts.user_from_confirmation_token(token)
+    if user is None:
+        body = render_template("auth/link_invalid.html", title=_("This confirmation link does not work"),
+                               message=_("The link is wrong or more than 48 hours old, or the address was registered "
+                                         "again since. Register again with the same address to receive a new one."))
+        return body, 400, {"Referrer-Policy": "no-referrer"}
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        if not accounts.confirm_registration(user, form.password.data):
+            form.password.errors.append(_("The password is not the one chosen when registering"))
+        else:
+            log_in(user)
+            flash(_("Address confirmed: welcome, %(nome)s.", nome=user.nome), "success")
+            return redirect(url_for("domande.index"), 303), {"Referrer-Policy": "no-referrer"}
+    body = render_template("auth/confirm.html", form=form, token=token, email=user.email)
+    return body, 422 if form.errors else 200, {"Referrer-Policy": "no-referrer"}
+
+
+# Logging in and out ----------------------------------------------------------------------------------------------
+
+
+@bp.route("/accedi", methods=["GET", "POST"])
+@limiter.limit("5/minute;20/hour", methods=["POST"], key_func=_typed_email,
+               deduct_when=lambda response: response.status_code != 303)
+@limiter.limit("30/minute", methods=["POST"])
+def login():
+    """Log in with email and password, then go back where the user was headed (a local path only).
+
+    Five wrong attempts a minute for one address (twenty an hour), or thirty from one client, and the next is
+    refused for a while (429), whatever the password.
+    """
+    if current_user.is_authenticated:
+        return _to_domande()
+    next_url = safe_next(request.values.get("next"))
+    form = LoginForm()
+    if form.validate_on_submit():
+        user = accounts.authenticate(form.email.data, form.password.data)
+        if user is not None and user.email_confermata_at is not None:
+            log_in(user)
+            return redirect(next_url or url_for("domande.index"), 303)
+        if user is not None:  # the right password of an address not confirmed yet: the link again, quietly
+            _send_confirmation(user)
+        # One answer for a wrong email, a wrong password and an unconfirmed address: the page does not tell who
+        # has an account.
+        form.password.errors.append(_("Email or password not recognised. If you have just registered, first "
+                                      "open the link we sent you to confirm the address"))
+    return _page("auth/login.html", form=form, next_url=next_url)
+
+
+@bp.post("/esci")
+def logout():
+    """Log out: POST only, so the global CSRFProtect checks the form's token. The session ends on the server too."""
+    end_this_session()
+    flash(_("You have logged out."), "success")
+    return redirect(url_for("main.home"), 303)
+
+
+# The account page ------------------------------------------------------------------------------------------------
+
+
+@bp.route("/account", methods=["GET"])
+@login_required
+def account():
+    return render_template("auth/account.html", password_form=ChangePasswordForm(formdata=None),
+                           everywhere_form=EmptyForm())
+
+
+@bp.post("/account/password")
+@login_required
+@limiter.limit("10/hour")
+def change_password():
+    """A new password: every session ends, this one starts again."""
+    form = ChangePasswordForm()
+    form.related = (current_user.email, current_user.nome)
+    if form.validate_on_submit():
+        user = accounts.change_password(current_user.id, form.attuale.data, form.password.data)
+        if user is None:
+            form.attuale.errors.append(_("The current password is not right"))
+        else:
+            log_in(user)
+            flash(_("Your password has been changed. Every other device has been logged out."), "success")
+            return redirect(url_for("auth.account"), 303)
+    return render_template("auth/account.html", password_form=form, everywhere_form=EmptyForm()), 422
+
+
+@bp.post("/account/esci-ovunque")
+@login_required
+def logout_everywhere():
+    """End every session of this account, on every device, this one included."""
+    if not EmptyForm().validate():
+        return redirect(url_for("auth.account"), 303)
+    accounts.log_out_everywhere(current_user.id)
+    stash.forget_all()
+    logout_user()
+    _clear_session()
+    flash(_("You have been logged out on every device."), "success")
+    return redirect(url_for("auth.login"), 303)
+
+
+# A forgotten password ----------------------------------------------------------------------------------------------
+
+
+def _send_reset_link(user) -> None:
+    link = external_url("auth.reset_password", token=accounts.make_reset_token(user))
+    minutes = int(accounts.reset_max_age() // 60)
+    body = _("Hello %(nome)s,\n\nsomeone (hopefully you) asked to reset the password of your Patti Web account. "
+             "To choose a new password, open this link within %(minutes)s minutes:\n\n%(link)s\n\n"
+             "The link works once. If you did not ask for it, ignore this message: your password stays the same.\n",
+             nome=user.nome, minutes=minutes, link=link)
+    send_mail(user.email, _("Reset your Patti Web password"), body)
+
+
+@bp.route("/password-dimenticata", methods=["GET", "POST"])
+@limiter.limit("3/hour", methods=["POST"], key_func=_typed_email)
+@limiter.limit("20/hour", methods=["POST"])
+def forgot_password():
+    """Ask for a reset link; the answer is the same whether or not the address has an account."""
+    form = ForgotPasswordForm()
+    if form.validate_on_submit():
+        user = accounts.get_user_by_email(form.email.data)
+        if user is not None:
+            _send_reset_link(user)
+        flash(_("If an account exists for that address, we have sent it a link to choose a new password. "
+                "Check your inbox (and the spam folder)."), "success")
+        return redirect(url_for("auth.forgot_password"), 303)
+    return _page("auth/forgot_password.html", form=form)
+
+
+@bp.route("/reimposta-password/<token>", methods=["GET", "POST"])
+@limiter.limit("20/hour", methods=["POST"])
+def reset_password(token: str):
+    """Choose a new password with the link from the mail: every session ends, then a new one starts here."""
+    user = accounts.user_from_reset_token(token)
+    if user is None:
+        response = render_template("auth/reset_invalid.html"), 400
+    else:
+        form = ResetPasswordForm()
+        form.related = (user.email, user.nome)
+        if form.validate_on_submit():
+            accounts.reset_password(user, form.password.data)  # the link proved the address too
+            log_in(user)
+            flash(_("Your password has been changed. Every other device has been logged out."), "success")
+            return _to_domande()
+        response = _page("auth/reset_password.html", form=form, token=token)
+    body, status = response
+    # The token is in the address: do not hand it to any other site as a Referer.
+    return body, status, {"Referrer-Policy": "no-referrer"}
