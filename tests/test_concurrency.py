@@ -198,3 +198,59 @@ def test_10_parallel_http_adds_of_one_partner_add_it_once(shared):
         partners = domande.load(application_id, None).domanda.partner
         db.session.remove()
     assert [p.codice_fiscale for p in partners].count(cf) == 1
+
+
+def test_people_adding_items_while_others_save_from_old_versions_lose_nothing(parallel):
+    """Three people add partners while three save Territorio from versions read a moment before (others save in
+    between): every save either lands or is refused as a conflict (nothing else: no error), every acknowledged
+    partner is there, and each field of Territorio holds the value of the last acknowledged save that changed it."""
+    import random
+    import time
+
+    run, document = parallel
+    rounds = 12
+    acknowledged: list[tuple[str, int, object]] = []  # (field, version written, value)
+    outcomes: Counter = Counter()
+
+    def work(i, user, application_id):
+        rng = random.Random(i)
+        errors = []
+        for n in range(rounds):
+            try:
+                if i < 3:
+                    partner = Partner(denominazione=f"Aggiunto {i}-{n}", codice_fiscale=partita_iva(9000 + i * 100 + n))
+                    saved = domande.add_item(application_id, user, "partenariato", partner)
+                    acknowledged.append(("partner", saved.state.versione, partner.denominazione))
+                else:
+                    state = domande.load(application_id, user)
+                    time.sleep(rng.random() / 100)  # others save meanwhile: this form is from an old version
+                    territorio = state.domanda.territorio
+                    if i == 5:  # one of them changes the provinces, the others the description
+                        field, value = "province", ["BS", "BG", "MN", "CR"][: 2 + n % 3]
+                        changed = territorio.model_copy(update={"province": value, "ambito": "interprovinciale"})
+                    else:
+                        field, value = "descrizione", f"Descrizione {i}-{n}"
+                        changed = territorio.model_copy(update={"descrizione": value})
+                    saved = domande.save_section(application_id, user, "territorio", state.versione,
+                                                 {"territorio": changed})
+                    acknowledged.append((field, saved.state.versione, value))
+                outcomes["saved"] += 1
+            except domande.Conflict:
+                outcomes["asked"] += 1
+            except Exception as exc:  # noqa: BLE001 - any other outcome is a failure to report
+                errors.append(exc)
+        return errors
+
+    results = run(6, work)
+    failures = [e for r in results for e in (r if isinstance(r, list) else [r])]
+    assert failures == [], failures[:5]
+    state = document()
+    names = {p.denominazione for p in state.domanda.partner}
+    added = [value for field, _v, value in acknowledged if field == "partner"]
+    assert len(added) == 3 * rounds and set(added) <= names  # every acknowledged add is there
+    for field in ("descrizione", "province"):
+        saves = sorted((v, value) for f, v, value in acknowledged if f == field)
+        assert saves, field
+        assert getattr(state.domanda.territorio, field) == saves[-1][1], field  # the last acknowledged one
+    assert document.revisions() == list(range(1, state.versione + 1))
+    print(f"\nadds and stale saves at once: {dict(outcomes)}, version {state.versione}, 0 errors")

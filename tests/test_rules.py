@@ -381,3 +381,64 @@ def test_every_italian_province_has_its_two_letters():
     from patti_web.avviso.province import SIGLE
 
     assert len(SIGLE) == 112 and {"BS", "MB", "SU", "EE"} <= SIGLE and "ZZ" not in SIGLE
+
+
+# The checklist tells the truth ------------------------------------------------------------------------------------
+
+
+def _blanked_one_at_a_time():
+    """The valid sample with one required field emptied (each in turn, in the first item of a list)."""
+    from patti_web.avviso.regole import FIELD_LABELS
+
+    for generic in FIELD_LABELS:
+        parts = generic.split(".")
+        path, target = [], VALID
+        for part in parts:
+            if isinstance(target, list):
+                path.append(0)
+                target = target[0]
+            path.append(part)
+            target = target[part]
+        empty = [] if isinstance(target, list) else (None if isinstance(target, int) else "")
+        yield generic, domanda(_set(tuple(path), empty))
+
+
+CHECKED = [("valida.json", domanda()), ("con_errori.json", read_document((DATA / "con_errori.json").read_bytes())),
+           *((f"v1/{p.name}", read_document(p.read_bytes())) for p in sorted((DATA / "v1").glob("*.json"))
+             if p.name != "attese.json"),
+           *_blanked_one_at_a_time()]
+
+
+@pytest.mark.parametrize(("name", "document"), CHECKED, ids=[c[0] for c in CHECKED])
+def test_the_checklist_is_all_met_only_when_the_rules_find_no_error(name, document):
+    from patti_web.avviso.regole import checklist
+
+    findings = check_application(document, EDITION)
+    items = checklist(document, EDITION, findings)
+    assert all(item.met for item in items) == (not has_errors(findings)), [i for i in items if not i.met]
+
+
+def test_an_empty_application_meets_no_rule_yet():
+    from patti_web.avviso.domanda import Domanda
+    from patti_web.avviso.regole import checklist
+
+    empty = Domanda(titolo="Solo il titolo")
+    items = checklist(empty, EDITION, check_application(empty, EDITION))
+    assert [i.key for i in items if i.met] == []
+
+
+def test_a_partner_with_only_its_name_leaves_a_rule_unmet_naming_the_section():
+    from patti_web.avviso.regole import checklist
+
+    document = domanda(lambda d: d["partner"].append({"denominazione": "Cooperativa Il Ponte"}))
+    findings = check_application(document, EDITION)
+    dati = next(i for i in checklist(document, EDITION, findings) if i.key == "dati")
+    assert not dati.met and dati.sections == (("partenariato", 4),)  # category, codice fiscale, comune, provincia
+    messages = [f.message for f in findings if f.path.startswith("partner[6]")]
+    assert "Partner 7 \u00abCooperativa Il Ponte\u00bb: manca la categoria." in messages
+
+
+def test_a_finding_about_an_item_names_it():
+    document = domanda(lambda d: d["interventi"].extend([{"descrizione": "x", "fabbisogni": ["F1"]}] * 2))
+    messages = [f.message for f in check_application(document, EDITION) if f.code == "CAMPO_OBBLIGATORIO"]
+    assert messages == ["Intervento 2: manca il titolo.", "Intervento 3: manca il titolo."]

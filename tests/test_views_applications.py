@@ -504,7 +504,7 @@ def test_a_need_with_sources_added_one_more_at_a_time(client, stored):
     need = document_of(stored.id).fabbisogni[-1]
     assert need.id == "F2" and [s.titolo for s in need.fonti] == ["Indagine", "Solo titolo"]
     html = client.get(f"/domande/{stored.id}/fabbisogni").get_data(as_text=True)
-    where = _("%(need)s, source %(n)s", need=_("Skills need") + " F2 \u00abSaldatori\u00bb", n=2)
+    where = _("%(need)s, source %(n)s", need=_("Need") + " F2 \u00abSaldatori\u00bb", n=2)
     assert missing(where, "the author or body") in unescape(html)
 
 
@@ -659,3 +659,29 @@ def test_what_the_act_cannot_print_faithfully_is_refused_naming_the_field(client
     (message,) = summary_of(response)
     assert message.startswith(_("Name of the partner") + ":") and expected in message
     assert domande.get_head(stored.id, None).n_partner == 6
+
+
+def test_an_ateco_search_after_the_session_expired_keeps_the_sector_form(app, stored, user):
+    """The suggestions under a sector's form come with htmx: an expired session does not take the page away (the
+    typing would be lost, and after login the user would land on a bare search page). The piece says so and offers
+    the form's Save, whose POST keeps the typing for this browser; after login the form comes back filled in."""
+    app.config["WTF_CSRF_ENABLED"] = True
+    browser = app.test_client()
+    page = f"/domande/{stored.id}/settori/nuovo?modulo=abc"
+    response = browser.get("/domande/ateco?q=mobili", headers={
+        **HX, "HX-Target": "ateco_risultati", "HX-Current-URL": f"http://localhost{page}"})
+    assert response.status_code == 200 and "HX-Redirect" not in response.headers
+    body = response.get_data(as_text=True)
+    assert body.lstrip().startswith('<div id="ateco_risultati"')
+    login = re.search(r'<a href="([^"]+)"', body).group(1)
+    assert urlsplit(unescape(login)).path == "/accedi" and parse_qs(urlsplit(unescape(login)).query)["next"] == [page]
+    assert 'name="azione" value="salva"' in body
+    # The form's Save, in the expired session: kept, then back after login.
+    typed = {"descrizione": "Mobili e arredo in legno", "ateco": "31.09", "q": "mobili", "azione": "salva",
+             "form_token": "abc", "csrf_token": "scaduto"}
+    kept = browser.post(f"/domande/{stored.id}/settori/nuovo?modulo=abc", data=typed,
+                        headers={"Origin": "http://localhost"})
+    assert kept.status_code == 303 and urlsplit(kept.headers["Location"]).path == "/accedi"
+    log_in_client(browser, user)
+    html = browser.get(f"/domande/{stored.id}/settori/nuovo?modulo=abc").get_data(as_text=True)
+    assert "Mobili e arredo in legno</textarea>" in html and 'value="31.09"' in html

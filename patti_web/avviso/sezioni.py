@@ -113,7 +113,7 @@ SEZIONI: tuple[Sezione, ...] = (
     Sezione("settori", "settori", N_("Sectors and supply chains"), elemento="settore",
             etichetta_elemento=N_("Sector"), nome=_sector_name),
     Sezione("fabbisogni", "fabbisogni", N_("Skills needs"), elemento="fabbisogno",
-            etichetta_elemento=N_("Skills need"), nome=lambda f: f.titolo, numerati_per_codice=True),
+            etichetta_elemento=N_("Need"), nome=lambda f: f.titolo, numerati_per_codice=True),
     Sezione("interventi", "interventi", N_("Interventions"), elemento="intervento",
             etichetta_elemento=N_("Intervention"), nome=lambda i: i.titolo),
 )

@@ -1,11 +1,14 @@
 """Versions of an application: one save is one new version, stored only if nobody saved meanwhile, with its
 revision (the change as an RFC 6902 JSON Patch and its reverse).
 
-`save` reads the current version, lets a change edit a `Draft` of it, checks that the result is a document the
-portal's own reader accepts, and writes it with `UPDATE ... WHERE versione = <read>`; if somebody saved meanwhile it
-starts again on their version. A form opened on an older version is merged into the current one field by field
-(patti_web.domande.merge): `Draft.at` rebuilds the version the form was opened on from the reverse patches.
-Each save commits: one commit per request, made here because a lost race must roll back and start again.
+`save` takes the application's lock (a write that changes nothing: the row's lock on PostgreSQL, the one writer's on
+SQLite), reads the current version, lets a change edit a `Draft` of it, checks that the result is a document the
+portal's own reader accepts, and writes it with `UPDATE ... WHERE versione = <read>` (a safety net: with the lock
+nobody can have saved meanwhile; if somebody did, it starts again on their version). Saves of one application wait
+for each other instead of losing a race again and again under a storm of saves. A form opened on an older version
+is merged into the current one field by field (patti_web.domande.merge): `Draft.at` rebuilds the version the form
+was opened on from the reverse patches. Each save commits: one commit per use case, made here, where a failed write
+must roll back and start again.
 """
 
 from __future__ import annotations
@@ -14,16 +17,17 @@ import copy
 import logging
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import jsonpatch
 from pydantic import BaseModel, ValidationError
-from sqlalchemy import exists, insert, select, update
+from sqlalchemy import bindparam, exists, insert, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from patti_web.avviso import domanda as doc
-from patti_web.domande.access import EDIT, Head, get_head
-from patti_web.domande.analysis import State, analyse, cache, load, stored_document, summary_of
+from patti_web.domande.access import EDIT, Head, NotFound, get_head
+from patti_web.domande.analysis import State, analyse, cache, load, summary_of
 from patti_web.domande.models import DomandaRecord, Revision
 from patti_web.extensions import db
 from patti_web.persone.models import User
@@ -158,6 +162,12 @@ def _prefixed(operations: list[dict], prefix: str) -> list[dict]:
             for op in operations]
 
 
+_ROW = DomandaRecord.__table__.c
+# A write that changes nothing: it takes the row's lock (PostgreSQL) or the database's (SQLite) for the save.
+_LOCK = update(DomandaRecord.__table__).where(_ROW.id == bindparam("locked_id")).values(versione=_ROW.versione)
+_DOCUMENT = select(_ROW.documento, _ROW.versione).where(_ROW.id == bindparam("id"))
+
+
 def added_by(domanda_id: int, form_token: str) -> tuple[str, str] | None:
     """The section and item a form's one-time token already added, or None when it added nothing yet."""
     row = db.session.execute(select(Revision.sezione, Revision.elemento).where(
@@ -171,15 +181,33 @@ def save(domanda_id: int, user, *, sezione: str, azione: str, change: Callable[[
     `change` returned. Starts again on a newer version when somebody saved meanwhile. Commits."""
     for attempt in range(MAX_ATTEMPTS):
         head = get_head(domanda_id, user, EDIT)
+        db.session.rollback()  # the read ends here: the save's own transaction starts by taking the lock
+        try:
+            # The first statement of the save: it locks the row until the commit (SQLite: the database's one
+            # writer), so that the other saves of this application wait their turn instead of losing the race
+            # again and again; what is read next is the version this save builds on.
+            locked = db.session.execute(_LOCK, {"locked_id": head.id}).rowcount
+        except OperationalError as exc:  # SQLite: the write lock stayed busy longer than its timeout
+            db.session.rollback()
+            log.info("save of application %s: retry %s after %s", head.id, attempt + 1, type(exc).__name__)
+            continue
+        if not locked:
+            db.session.rollback()
+            raise NotFound(domanda_id)  # deleted meanwhile
         if form_token and db.session.scalar(select(exists().where(
                 Revision.application_id == head.id, Revision.form_token == form_token))):
             added = added_by(head.id, form_token) or ("", "")
             db.session.rollback()
             raise DuplicateSubmission(form_token, *added)
-        data = stored_document(head.id)
+        data, versione = db.session.connection().execute(_DOCUMENT, {"id": head.id}).one()
+        head = replace(head, versione=versione)
         draft = Draft(head.id, head.versione, data)
-        result = change(draft)
-        after, read_back = stored(draft.domanda)
+        try:
+            result = change(draft)
+            after, read_back = stored(draft.domanda)
+        except Exception:  # refused, a conflict, an item gone: nothing to write, the lock goes at once
+            db.session.rollback()
+            raise
         if after == data:
             db.session.rollback()
             return load(domanda_id, user), result

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import re
+from urllib.parse import urlsplit
 
 from flask import Flask, flash, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -15,6 +17,7 @@ from patti_web.extensions import db, login_manager
 from patti_web.i18n import gettext as _
 from patti_web.web import stash
 from patti_web.web.htmx import is_partial_request
+from patti_web.web.security import safe_next
 
 log = logging.getLogger(__name__)
 
@@ -32,8 +35,14 @@ def _redirect(url: str):
 
 def keep_typing_and_log_in():
     """Send to the login page; a form POSTed in an expired session is kept for this browser and comes back, filled
-    in, when the user who may edit that application opens the form again after logging in (see patti_web.stash).
+    in, when the user who may edit that application opens the form again after logging in (patti_web.web.stash).
+
+    A piece of a page asked by htmx (the ATECO suggestions under a sector's form) does not take the page away: the
+    piece says the session has expired, links the login, and offers the form's own Save, whose POST keeps what was
+    typed (the page would otherwise be replaced by the login, and the typing lost).
     """
+    if request.method == "GET" and is_partial_request():
+        return _expired_piece()
     if request.method == "GET":
         flash(_("Log in to continue."), "info")
         return _redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
@@ -44,6 +53,22 @@ def keep_typing_and_log_in():
         flash(_("Your session has expired. Log in again to continue."), "info")
     response = _redirect(url_for("auth.login", next=_form_page()))
     stash.remember(response, kept)
+    return response
+
+
+_ELEMENT_ID = re.compile(r"^[A-Za-z][\w-]{0,60}$")
+
+
+def _expired_piece():
+    """What an htmx request for a piece of a page gets when the session has expired: the same element (HX-Target),
+    saying so, with the login (back to this page afterwards) and a Save for the form it sits in."""
+    target = request.headers.get("HX-Target", "")
+    page = urlsplit(request.headers.get("HX-Current-URL", ""))
+    back = safe_next(page.path + (f"?{page.query}" if page.query else "")) if page.path else None
+    response = make_response(render_template("errors/_sessione_scaduta.html",
+                                             target=target if _ELEMENT_ID.match(target) else None,
+                                             login=url_for("auth.login", next=back)), 200)
+    response.vary.add("HX-Request")
     return response
 
 

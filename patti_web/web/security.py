@@ -44,6 +44,16 @@ def external_url(endpoint: str, **values) -> str:
     return url_for(endpoint, _external=True, **values)
 
 
+def safe_next(target: str | None) -> str | None:
+    """Return `target` if it is a path on this site ("/domande?x=1"), else None: no open redirects."""
+    if not target or len(target) > 2000 or not target.isprintable() or "\\" in target:
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return None
+    return target
+
+
 def _secure_headers(response):
     for name, value in HEADERS.items():
         response.headers.setdefault(name, value)

@@ -17,8 +17,6 @@ import typing
 from functools import cache
 from urllib.parse import urlsplit
 
-from flask_babel import gettext
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from pydantic import BaseModel, ValidationError
@@ -46,6 +44,8 @@ from patti_web.avviso.ateco import search as search_ateco
 from patti_web.avviso.edizioni import Edizione
 from patti_web.avviso.province import SIGLE
 from patti_web.avviso.regole import CONDITIONAL_LABELS, ateco_node, check_territory, is_required, normalize_tax_code
+from patti_web.i18n import gettext
+from patti_web.i18n import lazy_gettext as _l
 from patti_web.portal import today
 from patti_web.web.forms import EmptyForm, OneTimeTokenMixin, strip
 

@@ -377,6 +377,9 @@ def _add(part: sezioni.Sezione, state: domande.State, form):
     """Add the item a form holds, once per form token: the Saved, the DuplicateSubmission of a second time, or None
     (the form says what is wrong)."""
     if form.is_empty():
+        already = domande.added_with(state.id, current_user, form.form_token.data or "")
+        if already:  # Back to an emptied form and Save: what the token added is the answer
+            return domande.DuplicateSubmission(form.form_token.data, part.chiave, already)
         field = form[form.empty_field]
         field.errors.append(problem(field, str(form.empty_message)))
         return None

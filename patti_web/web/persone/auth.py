@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from urllib.parse import urlsplit
 
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
@@ -29,7 +28,7 @@ from patti_web.web.persone.forms import (
     RegisterForm,
     ResetPasswordForm,
 )
-from patti_web.web.security import external_url
+from patti_web.web.security import external_url, safe_next
 
 bp = Blueprint("auth", __name__)
 log = logging.getLogger(__name__)
@@ -42,16 +41,6 @@ def _page(template: str, **context):
 
 def _to_domande():
     return redirect(url_for("domande.index"), 303)
-
-
-def safe_next(target: str | None) -> str | None:
-    """Return `target` if it is a path on this site ("/domande?x=1"), else None: no open redirects."""
-    if not target or len(target) > 2000 or not target.isprintable() or "\\" in target:
-        return None
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
-        return None
-    return target
 
 
 def _typed_email() -> str:

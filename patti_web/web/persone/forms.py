@@ -3,12 +3,12 @@ change a member's role. Shape checks only."""
 
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, RadioField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, EqualTo, Length, ValidationError
 
+from patti_web.i18n import lazy_gettext as _l
 from patti_web.persone.accounts import password_problem
 from patti_web.web.forms import strip
 
