@@ -18,10 +18,12 @@ from pathlib import Path
 from sqlalchemy import select
 
 from patti_web import domande
+from patti_web.avviso import sezioni
 from patti_web.avviso.domanda import read_document
 from patti_web.domande.models import Membership
 from patti_web.extensions import db, limiter
 from patti_web.persone import accounts, inviti
+from patti_web.web.domande.forms import SectionForm
 from tests.support.sandbox import log_in_client
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -38,17 +40,22 @@ POLICY = {
     "domande.index": "login", "domande.ateco_search": "login",
     "domande.create": "author", "domande.import_json": "author",
     "domande.tasks": "read", "domande.checklist": "read", "domande.riepilogo": "read",
-    "domande.export_json": "read", "domande.settori": "read", "domande.fabbisogni": "read",
-    "domande.interventi": "read", "persone.people": "read", "persone.activity": "read",
+    "domande.export_json": "read", "persone.people": "read", "persone.activity": "read",
     "documenti.docx": "read", "documenti.pdf": "read", "documenti.letters_zip": "read",
     "documenti.letters_pdf_zip": "read", "documenti.letter_docx": "read", "documenti.letter_pdf": "read",
-    "domande.partenariato": ("read", "edit"),  # GET shows the partners to every role; POST adds one
-    "domande.capofila": "edit", "domande.territorio": "edit", "domande.partner": "edit",
-    "domande.settore": "edit", "domande.fabbisogno": "edit", "domande.intervento": "edit",
     "domande.remove": "edit", "domande.duplicate": "edit",
     "domande.delete": "manage", "persone.invite": "manage", "persone.revoke": "manage",
     "persone.change_role": "manage", "persone.remove": "manage", "persone.hand_over": "manage",
 }
+# Every section's pages, from the registry: a single section's form is for who edits; a list is read by every role
+# (and, where its form is on the list, such as the partners', POSTed by who edits), its items' pages are for who edits.
+for _part in sezioni.SEZIONI:
+    if not _part.is_list:
+        POLICY[f"domande.{_part.chiave}"] = "edit"
+        continue
+    POLICY[f"domande.{_part.chiave}"] = ("read", "edit") if getattr(SectionForm.of(_part.chiave), "on_the_list",
+                                                                     False) else "read"
+    POLICY[f"domande.{_part.elemento}"] = "edit"
 WHO = {"public": "anyone", "token": "who holds the link", "login": "any account", "author": "any account but staff",
        "read": "every role, staff", "edit": "collaboratore, titolare", "manage": "titolare"}
 ROLE_OF = {"lettore": domande.LETTORE, "collaboratore": domande.COLLABORATORE, "titolare": domande.TITOLARE,
@@ -109,9 +116,8 @@ def _application(world: World, valid_doc: dict) -> dict:
     lettore = world.users["lettore"]
     return {"domanda_id": head.id, "partner_id": d.partner[0].id, "sezione": "partenariato",
             # An item of each list section, for its page; the removal page removes a partner.
-            "items": {"domande.partner": d.partner[0].id, "domande.settore": d.settori[0].id,
-                      "domande.fabbisogno": d.fabbisogni[0].id, "domande.intervento": d.interventi[0].id,
-                      "domande.remove": d.partner[0].id},
+            "items": {"domande.remove": d.partner[0].id,
+                      **{f"domande.{part.elemento}": part.items(d)[0].id for part in sezioni.LISTS}},
             "user_id": world.target.id, "invitation_id": invitation.id, "filename": "patti.css",
             # Each link's own valid token (an invitation to an address none of the visitors has).
             "tokens": {"persone.accept": token, "auth.confirm": accounts.make_confirmation_token(lettore),
