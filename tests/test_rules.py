@@ -391,14 +391,15 @@ def _blanked_one_at_a_time():
     from patti_web.avviso.regole import FIELD_LABELS
 
     for generic in FIELD_LABELS:
-        parts = generic.split(".")
         path, target = [], VALID
-        for part in parts:
+        for part in generic.split("."):
             if isinstance(target, list):
                 path.append(0)
-                target = target[0]
+                target = target[0] if target else {}
             path.append(part)
-            target = target[part]
+            target = target.get(part) if isinstance(target, dict) else None
+        if target is None:  # a part the sample does not hold
+            continue
         empty = [] if isinstance(target, list) else (None if isinstance(target, int) else "")
         yield generic, domanda(_set(tuple(path), empty))
 
