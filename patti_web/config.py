@@ -33,7 +33,7 @@ class Config:
     SECRET_KEY = os.environ.get("SECRET_KEY")
     # None means: SQLite file instance/patti.sqlite3.
     SQLALCHEMY_DATABASE_URI = _database_url()
-    # Which edition of the call the portal serves (a file in patti_web/calls/), and an optional other window.
+    # Which edition of the call the portal serves (a file in patti_web/avviso/edizioni/), and another window.
     PATTI_EDIZIONE = os.environ.get("PATTI_EDIZIONE", "lombardia_2023")
     PATTI_FINESTRA_APERTURA = _date("PATTI_FINESTRA_APERTURA")
     PATTI_FINESTRA_CHIUSURA = _date("PATTI_FINESTRA_CHIUSURA")
@@ -69,7 +69,7 @@ class Config:
     PATTI_PROXY_FIX = int(os.environ.get("PATTI_PROXY_FIX", "0"))
     # How long a login lasts (hours), whatever the browser does with its cookie.
     PATTI_SESSION_ORE = float(os.environ.get("PATTI_SESSION_ORE", "12"))
-    # Rate limits (Flask-Limiter): counted in the portal's database (patti_web.ratelimit), so that every worker
+    # Rate limits (Flask-Limiter): counted in the portal's database (patti_web.persone.ratelimit), so that every worker
     # counts the same attempts; memory:// (per worker) or redis://host:6379 instead if set.
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "patti-db://")
     RATELIMIT_HEADERS_ENABLED = True

@@ -31,5 +31,5 @@ babel = Babel()
 csrf = CSRFProtect()
 compress = Compress()
 login_manager = LoginManager()
-# Limits are set per route (views/auth.py, views/people.py); the address is the client's, after ProxyFix.
+# Limits are set per route (web/persone/auth.py, web/persone/views.py); the address is the client's, after ProxyFix.
 limiter = Limiter(key_func=get_remote_address)

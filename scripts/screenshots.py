@@ -2,11 +2,14 @@
 
     .venv/bin/python -m scripts.screenshots            # from the repository root
     -> docs/img/task-list-js.png, task-list-nojs.png, partenariato-js.png, partenariato-nojs.png,
-       riepilogo-js.png, riepilogo-nojs.png (1100 px wide), and the same at 360 px, a phone:
-       task-list-360-js.png, ..., riepilogo-360-nojs.png
+       riepilogo-js.png, riepilogo-nojs.png, conflitto-js.png, conflitto-nojs.png (1100 px wide), and the same at
+       360 px, a phone: task-list-360-js.png, ..., conflitto-360-nojs.png
+
+The conflict: the lead partner's page is opened, someone else saves a new address and phone meanwhile, and the page
+is saved with a new PEC and phone: the page that asks which phone to keep (the address already theirs).
 
 The portal runs as in the browser tests: the real app on a temporary SQLite file (migrated, real CSRF), served on
-127.0.0.1 by werkzeug in a thread. A user and an application are made with the app's services: the lead partner
+127.0.0.1 by werkzeug in a thread. A user and an application are made with the app's use cases: the lead partner
 filled in and a partnership with the three mandatory categories only, so that the checklist is half met ("further
 categories" unmet). Chromium is Debian's /usr/bin/chromium, driven by Playwright (never `playwright install`).
 """
@@ -63,11 +66,29 @@ def prepare(app) -> str:
     return path
 
 
-def take(base_url: str, application: str, out: Path) -> list[Path]:
+def _conflict(app, page, application: str) -> None:
+    """Open the lead partner's page, let someone else save meanwhile, then save this page: the conflict."""
+    page.goto(f"{application}/capofila")
+    with app.app_context():
+        state = domande.load(int(application.rsplit("/", 1)[1]), None)
+        capofila = state.domanda.capofila
+        newer = capofila.model_copy(update={
+            "sede": capofila.sede.model_copy(update={"indirizzo": f"Via Nuova {state.versione}"}),
+            "referente": capofila.referente.model_copy(update={"telefono": f"030 {state.versione}11"})})
+        domande.save_section(state.id, None, "capofila", state.versione,
+                             {"titolo": state.domanda.titolo, "capofila": newer})
+        db.session.remove()
+    page.locator("#pec").fill("nuova.pec@legalmail.it")
+    page.locator("#referente_telefono").fill("030 222 333")
+    page.locator("form:has(#sede_indirizzo) button.button").click()
+
+
+def take(app, base_url: str, application: str, out: Path) -> list[Path]:
     pages = {
         "task-list": (application, "#stato-capofila"),
         "partenariato": (f"{application}/partenariato", "#checklist li.unmet"),
         "riepilogo": (f"{application}/riepilogo", f"a[href='{application}/manifestazione.docx']"),
+        "conflitto": (None, ".conflict"),
     }
     written = []
     with sync_playwright() as playwright:
@@ -89,7 +110,10 @@ def take(base_url: str, application: str, out: Path) -> list[Path]:
                                                   viewport={"width": width, "height": 800})
                     page = context.new_page()
                     for name, (url, ready) in pages.items():
-                        page.goto(url)
+                        if url is None:
+                            _conflict(app, page, application)
+                        else:
+                            page.goto(url)
                         expect(page.locator(ready).first).to_be_visible()
                         page.wait_for_load_state("load")
                         target = out / f"{name}{size}-{suffix}.png"
@@ -113,7 +137,7 @@ def main() -> None:
         thread = threading.Thread(target=server.serve_forever, name="screenshots-server", daemon=True)
         thread.start()
         try:
-            written = take(f"http://127.0.0.1:{server.server_port}", application, args.out)
+            written = take(app, f"http://127.0.0.1:{server.server_port}", application, args.out)
         finally:
             server.shutdown()
             server.server_close()

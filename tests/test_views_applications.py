@@ -18,6 +18,7 @@ from patti_web.avviso import sezioni
 from patti_web.domande.models import DomandaRecord, Revision
 from patti_web.extensions import db
 from patti_web.i18n import gettext as _
+from patti_web.i18n import ngettext
 from patti_web.persone.models import PendingForm
 from tests.support.sandbox import LoggedInClient, log_in_client
 
@@ -686,3 +687,30 @@ def test_an_ateco_search_after_the_session_expired_keeps_the_sector_form(app, st
     log_in_client(browser, user)
     html = browser.get(f"/domande/{stored.id}/settori/nuovo?modulo=abc").get_data(as_text=True)
     assert "Mobili e arredo in legno</textarea>" in html and 'value="31.09"' in html
+
+
+def test_every_page_counts_the_same_errors_and_sections(client, stored):
+    """A draft with errors: "Le mie domande", the checklist and the Riepilogo say the same number of errors, the
+    task list and "Le mie domande" the same number of sections done, and the checklist is not all met."""
+    client.post(f"/domande/{stored.id}/partenariato", data={"denominazione": "Cooperativa Il Ponte", "form_token": "c"})
+    state = domande.load(stored.id, None)
+    n = len(state.errors)
+    assert n == 4 and state.head.n_errori == n
+    listed = unescape(client.get("/domande").get_data(as_text=True))
+    tasks = unescape(client.get(f"/domande/{stored.id}").get_data(as_text=True))
+    summary = unescape(client.get(f"/domande/{stored.id}/riepilogo").get_data(as_text=True))
+    errors = ngettext("%(num)s error", "%(num)s errors", n)
+    assert errors in listed
+    assert ngettext("%(num)s error to correct", "%(num)s errors to correct", n) in tasks
+    assert ngettext("The application still has %(num)s error: the documents are DRAFTS that cannot be signed.",
+                    "The application still has %(num)s errors: the documents are DRAFTS that cannot be signed.",
+                    n) in summary
+    done = state.head.sezioni_completate
+    assert _("%(done)s of %(total)s sections", done=done, total=len(sezioni.SEZIONI)) in listed
+    assert _("%(done)s of %(total)s sections completed.", done=done, total=len(sezioni.SEZIONI)) in tasks
+    met = sum(item.met for item in state.checklist)
+    assert met < len(state.checklist)
+    assert ngettext("%(num)s rule met out of %(total)s", "%(num)s rules met out of %(total)s", met,
+                    total=len(state.checklist)) in tasks
+    assert "Partner 7 \u00abCooperativa Il Ponte\u00bb: manca la categoria." in unescape(
+        client.get(f"/domande/{stored.id}/partenariato").get_data(as_text=True))

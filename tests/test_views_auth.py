@@ -431,18 +431,19 @@ def test_a_forged_or_broken_link_is_refused_without_an_error(client, user, token
 
 
 def test_a_token_signed_with_another_salt_is_refused(app, client, user):
-    token = URLSafeTimedSerializer(app.config["SECRET_KEY"], salt="other").dumps(
-        {"id": user.id, "pw": accounts._fingerprint(user)})
+    payload = URLSafeTimedSerializer(app.config["SECRET_KEY"], salt=accounts.RESET_SALT).loads(
+        accounts.make_reset_token(user))  # a real link's payload...
+    token = URLSafeTimedSerializer(app.config["SECRET_KEY"], salt="other").dumps(payload)  # ...signed for another use
     assert client.get(f"/reimposta-password/{token}").status_code == 400
 
 
 def test_without_a_mail_server_the_mail_goes_to_the_log(app, client, user, caplog):
     app.config["MAIL_SERVER"] = None
-    with caplog.at_level("WARNING", logger="patti_web.mail"):
+    with caplog.at_level("WARNING", logger="patti_web.persone.mail"):
         html = _ask_for_link(client, user.email)
         wait_for_mail()
     assert _text(RESET_SENT) in html
-    records = [r for r in caplog.records if r.name == "patti_web.mail" and r.levelname == "WARNING"]
+    records = [r for r in caplog.records if r.name == "patti_web.persone.mail" and r.levelname == "WARNING"]
     assert len(records) == 1
     logged = records[0].getMessage()
     assert "To: giulia@example.it" in logged
@@ -452,11 +453,11 @@ def test_without_a_mail_server_the_mail_goes_to_the_log(app, client, user, caplo
 
 def test_a_mail_server_that_does_not_answer_is_logged_not_a_500(app, client, user, caplog):
     app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=_free_port())  # nothing listens there
-    with caplog.at_level("ERROR", logger="patti_web.mail"):
+    with caplog.at_level("ERROR", logger="patti_web.persone.mail"):
         html = _ask_for_link(client, user.email)
         wait_for_mail()
     assert _text(RESET_SENT) in html
-    assert any(r.name == "patti_web.mail" and r.exc_info for r in caplog.records)
+    assert any(r.name == "patti_web.persone.mail" and r.exc_info for r in caplog.records)
 
 
 def test_a_wrong_address_shape_is_refused_on_the_forgotten_password_form(client, inbox):

@@ -16,7 +16,7 @@ from email.utils import formatdate, make_msgid, parseaddr
 
 from flask import Flask, current_app
 
-log = logging.getLogger("patti_web.mail")
+log = logging.getLogger(__name__)
 
 DEFAULT_SENDER = "Patti Web <noreply@localhost>"
 TIMEOUT = 10  # seconds for connecting and for each SMTP command
