@@ -128,7 +128,7 @@ def test_a_colleagues_change_is_kept_yours_applied_and_a_field_you_both_changed_
     assert document_of(stored.id).capofila == a  # nothing of B's saved yet
     # The form B sees again holds A's address (B had not touched it), B's PEC and B's phone, on version 2.
     assert asked.value.kept_theirs == ("capofila.sede.indirizzo",)
-    assert asked.value.merged["capofila.sede.indirizzo"] == "Via Nuova 1"
+    assert asked.value.rebased == {"capofila.sede.indirizzo": "Via Nuova 1"}
     shown_again = _with(capofila, sede__indirizzo="Via Nuova 1", pec="nuova@pec.it", referente__telefono="030 222")
 
     # B keeps the saved phone: A's address and phone stay, B's PEC goes in.
@@ -320,3 +320,15 @@ def test_every_earlier_version_is_rebuilt_exactly_from_the_patches(stored, user)
         assert current == seen[revision.versione], revision.versione
         assert jsonpatch.apply_patch(current, revision.reverse) == seen[revision.versione - 1]
     assert current == to_document(document_of(stored.id))
+
+
+def test_a_need_code_is_never_given_twice_so_an_old_page_cannot_save_into_another_need(stored, user):
+    """B opens F2; A removes it and adds another need: it is F3, not F2, and B's save says F2 is gone."""
+    old = domande.add_item(stored.id, user, "fabbisogni", doc.Fabbisogno(titolo="Saldatori")).item
+    base = domande.load(stored.id, None).versione
+    domande.remove_item(stored.id, user, "fabbisogni", old.id)
+    new = domande.add_item(stored.id, user, "fabbisogni", doc.Fabbisogno(titolo="Logistica")).item
+    assert (old.id, new.id) == ("F2", "F3")
+    with pytest.raises(domande.ItemGone):
+        domande.update_item(stored.id, user, "fabbisogni", old.id, base, old.model_copy(update={"descrizione": "x"}))
+    assert [f.titolo for f in document_of(stored.id).fabbisogni][-1] == "Logistica"

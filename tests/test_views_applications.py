@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 
 from patti_web import domande
 from patti_web.avviso import sezioni
+from patti_web.avviso.domanda import read_document
 from patti_web.domande.models import DomandaRecord, Revision
 from patti_web.extensions import db
 from patti_web.i18n import gettext as _
@@ -299,8 +300,9 @@ def test_two_people_on_the_lead_partner_keep_each_others_changes(app, client, st
     assert (shown["sede_indirizzo"], shown["pec"], shown["referente_telefono"]) == (
         "Via Nuova 1", "nuova@pec.it", "030 222")  # A's address now in B's form, B's typing kept
     assert (shown["versione"], shown["conflitto"]) == ("2", "referente_telefono")
-    assert 'name="scelta-referente_telefono"' in html and "checked" not in re.search(
-        r'<fieldset class="conflict-choice".*?</fieldset>', html, re.S).group(0)  # nothing chosen for B
+    choice = re.search(r'<fieldset class="conflict-choice".*?</fieldset>', html, re.S).group(0)
+    assert re.findall(r'name="scelta-referente_telefono"[^>]*value="(\w*)" checked', choice) == [""]  # no choice made
+    assert shown["scelta-referente_telefono"] == ""  # and what a browser sends for it is none
     assert document_of(stored.id).capofila.pec == valid_doc["capofila"]["pec"]  # nothing of B's yet
 
     # Saving again without choosing is not a choice.
@@ -706,11 +708,167 @@ def test_every_page_counts_the_same_errors_and_sections(client, stored):
                     "The application still has %(num)s errors: the documents are DRAFTS that cannot be signed.",
                     n) in summary
     done = state.head.sezioni_completate
-    assert _("%(done)s of %(total)s sections", done=done, total=len(sezioni.SEZIONI)) in listed
-    assert _("%(done)s of %(total)s sections completed.", done=done, total=len(sezioni.SEZIONI)) in tasks
+    total = len(sezioni.SEZIONI)
+    assert ngettext("%(num)s of %(total)s section", "%(num)s of %(total)s sections", done, total=total) in listed
+    assert ngettext("%(num)s of %(total)s section completed.", "%(num)s of %(total)s sections completed.", done,
+                    total=total) in tasks
     met = sum(item.met for item in state.checklist)
     assert met < len(state.checklist)
     assert ngettext("%(num)s rule met out of %(total)s", "%(num)s rules met out of %(total)s", met,
                     total=len(state.checklist)) in tasks
     assert "Partner 7 \u00abCooperativa Il Ponte\u00bb: manca la categoria." in unescape(
         client.get(f"/domande/{stored.id}/partenariato").get_data(as_text=True))
+
+
+# What a review of the merge found (each reproduced first, then fixed) ------------------------------------------------
+
+
+def _page_of(client, url) -> dict:
+    """The fields a browser sends of a page's form as it is shown."""
+    return form_fields(client.get(url).get_data(as_text=True)).to_dict()
+
+
+def test_keeping_the_saved_value_holds_through_a_second_conflict(app, client, stored, valid_doc, make_user):
+    url = f"/domande/{stored.id}/capofila"
+    anna = _colleague(app, stored, make_user)
+    assert anna.post(url, data={**_page_of(anna, url), "denominazione": "Alfa"}).status_code == 303
+    first = client.post(url, data=capofila_form(valid_doc, denominazione="Beta", pec="beta@pec.it"))
+    assert first.status_code == 409
+    shown = form_fields(first.get_data(as_text=True)).to_dict()
+    assert anna.post(url, data={**_page_of(anna, url), "pec": "alfa@pec.it"}).status_code == 303
+    second = client.post(url, data={**shown, "scelta-denominazione": "salvato"})
+    assert second.status_code == 409  # now the PEC both changed
+    shown = form_fields(second.get_data(as_text=True)).to_dict()
+    assert (shown["denominazione"], shown["conflitto"]) == ("Alfa", "pec")  # the saved one, as chosen
+    assert client.post(url, data={**shown, "scelta-pec": "salvato"}).status_code == 303
+    saved = document_of(stored.id).capofila
+    assert (saved.denominazione, saved.pec) == ("Alfa", "alfa@pec.it")
+
+
+def test_a_new_conflict_on_a_field_asks_again_with_nothing_chosen(app, client, stored, valid_doc, make_user):
+    url = f"/domande/{stored.id}/capofila"
+    anna = _colleague(app, stored, make_user)
+    anna.post(url, data={**_page_of(anna, url), "denominazione": "Alfa"})
+    shown = form_fields(client.post(url, data=capofila_form(valid_doc, denominazione="Beta")).get_data(
+        as_text=True)).to_dict()
+    anna.post(url, data={**_page_of(anna, url), "denominazione": "Gamma"})
+    again = client.post(url, data={**shown, "scelta-denominazione": "mio"})
+    assert again.status_code == 409 and "Gamma" in unescape(again.get_data(as_text=True))
+    assert form_fields(again.get_data(as_text=True))["scelta-denominazione"] == ""  # not the old "mine"
+
+
+def test_a_saved_value_the_form_would_tidy_is_not_taken_for_a_change(client, user, valid_doc):
+    """A file imported with a lower-case province: the select keeps it, and saving only a new PEC keeps it too."""
+    valid_doc["capofila"]["sede"]["provincia"] = "bs"
+    head = domande.import_domanda(read_document(json.dumps(valid_doc)), user)
+    url = f"/domande/{head.id}/capofila"
+    shown = _page_of(client, url)
+    assert shown["sede_provincia"] == "bs"
+    assert client.post(url, data={**shown, "pec": "nuova@pec.it"}).status_code == 303
+    saved = document_of(head.id).capofila
+    assert (saved.sede.provincia, saved.pec) == ("bs", "nuova@pec.it")
+
+
+def test_a_colleagues_change_of_a_tidied_field_is_not_a_conflict(app, client, user, valid_doc, make_user):
+    valid_doc["partner"][0]["sede"]["provincia"] = "bs"
+    head = domande.import_domanda(read_document(json.dumps(valid_doc)), user)
+    stored_ = domande.get_head(head.id, None)
+    url = f"/domande/{head.id}/partenariato/p1"
+    mine = _page_of(client, url)  # opened before the colleague saves
+    anna = _colleague(app, stored_, make_user)
+    assert anna.post(url, data={**_page_of(anna, url), "sede_provincia": "BG"}).status_code == 303
+    assert client.post(url, data={**mine, "pec": "mia@pec.it"}).status_code == 303  # no conflict on the province
+    saved = document_of(head.id).partner[0]
+    assert (saved.sede.provincia, saved.pec) == ("BG", "mia@pec.it")
+
+
+def test_two_people_editing_different_sources_of_a_need_keep_both(app, client, stored, make_user):
+    url = f"/domande/{stored.id}/fabbisogni/F1"
+    page = _page_of(client, url)
+    client.post(url, data={**page, "azione": "salva", "fonti-1-titolo": "Rapporto Polis", "fonti-1-autore": "Polis"})
+    mine = _page_of(client, url)
+    anna = _colleague(app, stored, make_user)
+    theirs = _page_of(anna, url)
+    assert anna.post(url, data={**theirs, "azione": "salva", "fonti-0-autore": "Unioncamere"}).status_code == 303
+    response = client.post(url, data={**mine, "azione": "salva", "fonti-1-anno": "2023"})
+    assert response.status_code == 303, unescape(response.get_data(as_text=True))[-3000:]
+    fonti = document_of(stored.id).fabbisogni[0].fonti
+    assert (fonti[0].autore, fonti[1].anno) == ("Unioncamere", 2023)
+
+
+def test_a_conflict_on_a_choice_shows_its_label_not_its_key(app, client, stored, make_user):
+    url = f"/domande/{stored.id}/partenariato/p2"
+    mine = _page_of(client, url)
+    anna = _colleague(app, stored, make_user)
+    anna.post(url, data={**_page_of(anna, url), "categoria": "sindacati"})
+    response = client.post(url, data={**mine, "categoria": "terzo_settore"})
+    assert response.status_code == 409
+    table = re.search(r'<table class="table">.*?</table>', response.get_data(as_text=True), re.S).group(0)
+    assert "Organizzazioni sindacali" in unescape(table) and "sindacati<" not in table
+
+
+def test_an_intervention_keeps_citing_a_need_removed_meanwhile(client, stored):
+    url = f"/domande/{stored.id}/interventi/i1"
+    mine = form_fields(client.get(url).get_data(as_text=True))
+    client.post(f"/domande/{stored.id}/fabbisogni/F1/rimuovi", data={"versione": "1"})
+    response = client.post(url, data={**mine.to_dict(flat=False), "titolo": ["Corso rinominato"]})
+    assert response.status_code == 303
+    assert document_of(stored.id).interventi[0].fabbisogni == ["F1"]  # the rules say F1 is gone
+    assert "F1" in unescape(client.get(url).get_data(as_text=True))
+
+
+def test_a_form_token_longer_than_its_column_is_cut(client, stored):
+    client.post(f"/domande/{stored.id}/partenariato", data={**VALID_PARTNER, "form_token": "x" * 500})
+    tokens = db.session.scalars(select(Revision.form_token).where(Revision.form_token.is_not(None))).all()
+    assert tokens == ["x" * 64]
+
+
+def test_removing_twice_says_it_is_gone(client, stored):
+    url = f"/domande/{stored.id}/partenariato/p3/rimuovi"
+    confirm = form_fields(client.get(url).get_data(as_text=True))
+    assert client.post(url, data=confirm).status_code == 303
+    again = client.post(url, data=confirm, follow_redirects=True)
+    assert again.status_code == 200 and _("This has already been removed.") in unescape(again.get_data(as_text=True))
+
+
+def test_a_choice_made_after_a_conflict_survives_an_error_elsewhere(app, client, stored, valid_doc, make_user):
+    url = f"/domande/{stored.id}/capofila"
+    anna = _colleague(app, stored, make_user)
+    anna.post(url, data={**_page_of(anna, url), "pec": "anna@pec.it"})
+    shown = form_fields(client.post(url, data=capofila_form(valid_doc, pec="mia@pec.it")).get_data(
+        as_text=True)).to_dict()
+    wrong = client.post(url, data={**shown, "scelta-pec": "mio", "sede_cap": "2512"})
+    assert wrong.status_code == 422
+    kept = form_fields(wrong.get_data(as_text=True)).to_dict()
+    assert (kept["scelta-pec"], kept["conflitto"]) == ("mio", "pec")  # still asked, the answer kept
+    assert client.post(url, data={**kept, "sede_cap": "25121"}).status_code == 303
+    assert document_of(stored.id).capofila.pec == "mia@pec.it"
+
+
+def test_your_own_save_in_another_tab_is_said_to_be_yours(client, stored, valid_doc):
+    url = f"/domande/{stored.id}/capofila"
+    client.post(url, data=capofila_form(valid_doc, pec="prima@pec.it"))
+    other_tab = client.post(url, data=capofila_form(valid_doc, pec="seconda@pec.it"))
+    assert _("You saved a change in another tab or on another device on %(when)s, after this page was opened.",
+             when="").split("%")[0][:30] in unescape(other_tab.get_data(as_text=True))
+
+
+def test_the_activity_names_a_removed_item(client, stored):
+    client.post(f"/domande/{stored.id}/partenariato/p2/rimuovi", data={"versione": "1"})
+    html = unescape(client.get(f"/domande/{stored.id}/attivita").get_data(as_text=True))
+    assert "rimosso \u00abDistretto" in html
+
+
+def test_the_territory_check_after_the_session_expired_keeps_the_page_and_the_typing(app, stored, user):
+    app.config["WTF_CSRF_ENABLED"] = True
+    browser = app.test_client()
+    url = f"/domande/{stored.id}/territorio"
+    response = browser.post(url, data={"ambito": "regionale", "descrizione": "Tutta la Lombardia", "azione": "verifica",
+                                       "csrf_token": "scaduto"},
+                            headers={**HX, "HX-Target": "coerenza", "HX-Current-URL": f"http://localhost{url}",
+                                     "Origin": "http://localhost"})
+    assert response.status_code == 200 and "HX-Redirect" not in response.headers
+    assert response.get_data(as_text=True).lstrip().startswith('<div id="coerenza"')
+    assert "patti_moduli=" in response.headers.get("Set-Cookie", "")
+    log_in_client(browser, user)
+    assert "Tutta la Lombardia" in browser.get(url).get_data(as_text=True)

@@ -347,7 +347,8 @@ def check_partnership(domanda: Domanda, edizione: Edizione) -> Iterator[Finding]
     seen: dict[str, str] = {}
     cf_capofila = normalize_tax_code(domanda.capofila.codice_fiscale)
     if cf_capofila:
-        seen[cf_capofila] = domanda.capofila.denominazione.strip() or _("the lead partner")
+        name = domanda.capofila.denominazione.strip()
+        seen[cf_capofila] = _("the lead partner \u00ab%(name)s\u00bb", name=name) if name else _("the lead partner")
     for i, partner in enumerate(domanda.partner):
         path = f"partner[{i}]"
         where = _item("partenariato", domanda.partner, i)
@@ -360,15 +361,13 @@ def check_partnership(domanda: Domanda, edizione: Edizione) -> Iterator[Finding]
                 _about(where, _("\u201c%(value)s\u201d is not a partner category of the call.", value=categoria)),
             )
         elif categorie.get(categoria) is not None and categorie[categoria].rete and partner.rete is False:
-            yield _network_expected(path, partner.denominazione.strip() or _("Partner %(n)s", n=i + 1),
-                                    categorie[categoria])
+            yield _network_expected(path, where, categorie[categoria])
         if not domanda.is_v1 and _blank(partner.legale_rappresentante.nome + partner.legale_rappresentante.cognome):
             yield _finding(
                 LEGALE_RAPPRESENTANTE_MANCANTE,
                 f"{path}.legale_rappresentante",
-                _("The letter of adhesion of %(name)s will have blank lines instead of its legal representative: "
-                  "give their name to print it filled in.",
-                  name=partner.denominazione.strip() or _("partner %(n)s", n=i + 1)),
+                _about(where, _("its letter of adhesion will have blank lines instead of its legal representative: "
+                                "give their name to print it filled in.")),
             )
         yield from _tax_code(f"{path}.codice_fiscale", partner.codice_fiscale, where)
         cf = normalize_tax_code(partner.codice_fiscale)
@@ -376,11 +375,11 @@ def check_partnership(domanda: Domanda, edizione: Edizione) -> Iterator[Finding]
             yield _finding(
                 SOGGETTO_DUPLICATO,
                 f"{path}.codice_fiscale",
-                _("%(name)s has the same codice fiscale (%(cf)s) as %(other)s: each member takes part once.",
-                  name=partner.denominazione.strip() or _("Partner %(n)s", n=i + 1), cf=cf, other=seen[cf]),
+                _about(where, _("it has the same codice fiscale (%(cf)s) as %(other)s: each member takes part once.",
+                                cf=cf, other=seen[cf])),
             )
         elif cf:
-            seen[cf] = partner.denominazione.strip() or _("partner %(n)s", n=i + 1)
+            seen[cf] = where
     for categoria in edizione.categorie_obbligatorie:
         if categoria.chiave not in presenti:
             yield _finding(
@@ -400,15 +399,14 @@ def check_partnership(domanda: Domanda, edizione: Edizione) -> Iterator[Finding]
         )
 
 
-def _network_expected(path: str, name: str, categoria) -> Finding:
+def _network_expected(path: str, where: str, categoria) -> Finding:
     if categoria.rete == "richiesta":
-        message = _("%(name)s is a single body, but the call asks for a network in the category \u201c%(label)s\u201d"
-                    ": list the network (or the body that represents it) instead.", name=name,
-                    label=categoria.nome_breve)
+        message = _("it is a single body, but the call asks for a network in the category \u201c%(label)s\u201d: list "
+                    "the network (or the body that represents it) instead.", label=categoria.nome_breve)
     else:
-        message = _("%(name)s is a single body: in the category \u201c%(label)s\u201d the call prefers networks.",
-                    name=name, label=categoria.nome_breve)
-    return _finding(RETE_ATTESA, f"{path}.rete", message)
+        message = _("it is a single body: in the category \u201c%(label)s\u201d the call prefers networks.",
+                    label=categoria.nome_breve)
+    return _finding(RETE_ATTESA, f"{path}.rete", _about(where, message))
 
 
 def check_territory(domanda: Domanda, edizione: Edizione) -> Iterator[Finding]:
@@ -496,8 +494,7 @@ def check_needs_and_interventions(domanda: Domanda) -> Iterator[Finding]:
             yield _finding(
                 FABBISOGNO_SENZA_FONTE,
                 f"{path}.fonti",
-                _("The need \u201c%(title)s\u201d rests on no analysis, research or study: add at least one source.",
-                  title=fabbisogno.titolo.strip() or fabbisogno.id or i + 1),
+                _about(where, _("it rests on no analysis, research or study: add at least one source.")),
             )
         for j, fonte in enumerate(fabbisogno.fonti):
             yield from _required_fields(fonte, f"{path}.fonti[{j}]",
@@ -506,13 +503,13 @@ def check_needs_and_interventions(domanda: Domanda) -> Iterator[Finding]:
     answered: set[str] = set()
     for i, intervento in enumerate(domanda.interventi):
         path = f"interventi[{i}]"
-        yield from _required_fields(intervento, path, _item("interventi", domanda.interventi, i))
-        title = intervento.titolo.strip() or str(i + 1)
+        where = _item("interventi", domanda.interventi, i)
+        yield from _required_fields(intervento, path, where)
         if not intervento.fabbisogni:
             yield _finding(
                 INTERVENTO_SENZA_FABBISOGNO,
                 f"{path}.fabbisogni",
-                _("The intervention \u201c%(title)s\u201d is tied to no need.", title=title),
+                _about(where, _("it is tied to no need.")),
             )
         for j, ref in enumerate(intervento.fabbisogni):
             if ref.strip() in ids:
@@ -521,16 +518,14 @@ def check_needs_and_interventions(domanda: Domanda) -> Iterator[Finding]:
                 yield _finding(
                     INTERVENTO_SENZA_FABBISOGNO,
                     f"{path}.fabbisogni[{j}]",
-                    _("The intervention \u201c%(title)s\u201d refers to the need \u201c%(ref)s\u201d, which does not "
-                      "exist.", title=title, ref=ref),
+                    _about(where, _("it refers to the need \u201c%(ref)s\u201d, which does not exist.", ref=ref)),
                 )
     for i, fabbisogno in enumerate(domanda.fabbisogni):
         if fabbisogno.id.strip() not in answered:
             yield _finding(
                 FABBISOGNO_SENZA_INTERVENTO,
                 f"fabbisogni[{i}]",
-                _("No intervention answers the need \u201c%(title)s\u201d.",
-                  title=fabbisogno.titolo.strip() or fabbisogno.id or i + 1),
+                _about(_item("fabbisogni", domanda.fabbisogni, i), _("no intervention answers it.")),
             )
 
 

@@ -17,6 +17,7 @@ No Flask and no database here.
 
 from __future__ import annotations
 
+import typing
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -92,6 +93,11 @@ class Sezione:
         """How pages call one item: its own name ("Cooperativa Il Ponte"), or its number when it has none."""
         name = _shortened(self.nome(item)) if self.nome is not None else ""
         return name or self._number(item, index)
+
+    @property
+    def item_model(self) -> type:
+        """The model of one item of a list section (Partner for partenariato)."""
+        return typing.get_args(Domanda.model_fields[self.attributo].annotation)[0]
 
     def find(self, domanda: Domanda, item_id: str) -> tuple[int, Any] | None:
         """An item by its id, with its place in the list; None when there is none."""

@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import re
 import secrets
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -42,16 +43,18 @@ class Conflict(Exception):
     """Someone else changed, since the form was opened, a field the person changed too; nothing was saved.
 
     `changes` are those fields (saved value, the person's); `versione` is the version now saved, the base of a
-    second attempt; `when` and `who` say who saved it. `kept_theirs` are the fields only someone else changed, and
-    `merged` their saved values: the form shown again must hold them (else a second attempt, based on `versione`,
-    would put back the person's old copy of them as if they had typed it).
+    second attempt; `when`, `who` and `who_id` say who saved it. `kept_theirs` are the fields only someone else
+    changed; `rebased` every field whose value is now not the person's, with that value: the form shown again must
+    hold them (else a second attempt, based on `versione`, would put back the person's old copy of them as if they
+    had typed it, or the value of a field they chose to leave as saved).
     """
 
     def __init__(self, changes: list[FieldChange], versione: int, when: datetime | None, who: str,
-                 merged: dict[str, object] | None = None, kept_theirs: tuple[str, ...] = ()):
+                 rebased: dict[str, object] | None = None, kept_theirs: tuple[str, ...] = (),
+                 who_id: int | None = None):
         super().__init__(changes)
-        self.changes, self.versione, self.when, self.who = changes, versione, when, who
-        self.merged, self.kept_theirs = merged or {}, kept_theirs
+        self.changes, self.versione, self.when, self.who, self.who_id = changes, versione, when, who, who_id
+        self.rebased, self.kept_theirs = rebased or {}, kept_theirs
 
 
 class ItemGone(LookupError):
@@ -173,9 +176,12 @@ def _new_id(items: list) -> str:
     return candidate
 
 
-def next_need_code(domanda: doc.Domanda) -> str:
-    """The code of a new need: F1, F2, ... after the highest in use, counting codes interventions still cite."""
+def next_need_code(domanda: doc.Domanda, used: Iterable[str] = ()) -> str:
+    """The code of a new need: F1, F2, ... after the highest in use, counting codes interventions still cite and
+    `used` (the codes of needs the application ever had: a code is never given twice, so a page opened on a removed
+    need can never save into a new one)."""
     codes = [f.id for f in domanda.fabbisogni] + [ref for i in domanda.interventi for ref in i.fabbisogni]
+    codes += list(used)
     numbers = [int(c[1:]) for c in codes if c[:1] == "F" and c[1:].isdigit() and len(c) < 10]
     return f"F{max(numbers, default=0) + 1}"
 
@@ -237,16 +243,19 @@ _ITEM_CHECKS = {"partenariato": _check_partner}
 # Sections ---------------------------------------------------------------------------------------------------------
 
 
-def _merged(draft: Draft, base_version: int | None, theirs: dict, mine: dict, base_of,
-            keep_theirs: frozenset[str]) -> tuple[dict, list[str]]:
+def _merged(draft: Draft, base_version: int | None, theirs: dict, mine: dict, base_of, keep_theirs: frozenset[str],
+            shown=None) -> tuple[dict, list[str]]:
     """The person's values merged into the current ones (see patti_web.domande.merge); Conflict if a field both
-    changed is not settled yet."""
+    changed is not settled yet. `shown`: the base as the person's form showed it (see `merge`)."""
     base_document = draft.at(base_version)
     base = base_of(base_document) if base_document is not None else None
-    merged = merge(flatten(base) if base is not None else None, flatten(theirs), flatten(mine), keep_theirs)
+    base_as_shown = flatten(shown(base)) if base is not None and shown is not None else None
+    merged = merge(flatten(base) if base is not None else None, flatten(theirs), flatten(mine), keep_theirs,
+                   base_as_shown=base_as_shown)
     if merged.conflicts:
-        when, who = draft.last_change()
-        raise Conflict(merged.conflicts, draft.versione, when, who, merged.values, tuple(merged.kept_theirs))
+        when, who, who_id = draft.last_change()
+        raise Conflict(merged.conflicts, draft.versione, when, who, merged.rebased, tuple(merged.kept_theirs),
+                       who_id)
     return unflatten(merged.values), merged.kept_theirs
 
 
@@ -255,17 +264,19 @@ def _rebuilt(model: type, value: object) -> object:
 
 
 def save_section(domanda_id: int, user, sezione: str, base_version: int | None, value: dict[str, object],
-                 keep_theirs: frozenset[str] = frozenset()) -> Saved:
+                 keep_theirs: frozenset[str] = frozenset(), shown=None) -> Saved:
     """Save a single section (its attributes of the document, e.g. {"titolo": ..., "capofila": Capofila}) as typed on
     a form opened at `base_version`, merged into the current version (incomplete is fine: the rules say what is
-    missing). :raises Conflict: a field both the person and someone else changed, not in `keep_theirs`."""
+    missing). `shown(value)`: a section's value as the person's form shows it and sends it back untouched (so that
+    trimming or upper case is not taken for a change). :raises Conflict: a field both the person and someone else
+    changed, not in `keep_theirs`."""
     part = sezioni.BY_KEY[sezione]
     if part.is_list:
         raise ValueError(f"{sezione} is a list section")
 
     def change(draft: Draft) -> list[str]:
         current = part.value(draft.domanda)
-        values, kept = _merged(draft, base_version, current, value, part.value, keep_theirs)
+        values, kept = _merged(draft, base_version, current, value, part.value, keep_theirs, shown)
         for name in part.attributi:
             setattr(draft.domanda, name, _rebuilt(type(current[name]), values[name]))
             draft.replaced(name)
@@ -308,7 +319,10 @@ def add_item(domanda_id: int, user, sezione: str, item: BaseModel, form_token: s
         new = item.model_copy(deep=True)
         if sezione in _ITEM_CHECKS:
             _ITEM_CHECKS[sezione](draft.domanda, new)
-        new.id = next_need_code(draft.domanda) if part.attributo == "fabbisogni" else _new_id(items)
+        if part.attributo == "fabbisogni":
+            new.id = next_need_code(draft.domanda, draft.ids_ever(sezione))
+        else:
+            new.id = _new_id(items)
         draft.append(part.attributo, new)
         return new
 
@@ -318,8 +332,9 @@ def add_item(domanda_id: int, user, sezione: str, item: BaseModel, form_token: s
 
 
 def update_item(domanda_id: int, user, sezione: str, item_id: str, base_version: int | None, item: BaseModel,
-                keep_theirs: frozenset[str] = frozenset()) -> Saved:
-    """Save a list item as typed on a form opened at `base_version`, merged into its current values.
+                keep_theirs: frozenset[str] = frozenset(), shown=None) -> Saved:
+    """Save a list item as typed on a form opened at `base_version`, merged into its current values (`shown`: as for
+    `save_section`).
 
     :raises ItemGone: it was removed meanwhile. :raises Conflict: as `save_section`.
     """
@@ -335,7 +350,7 @@ def update_item(domanda_id: int, user, sezione: str, item_id: str, base_version:
             raise ItemGone(item_id)
         index, current = found
         mine = item.model_copy(update={"id": item_id})
-        values, kept = _merged(draft, base_version, current, mine, item_of, keep_theirs)
+        values, kept = _merged(draft, base_version, current, mine, item_of, keep_theirs, shown)
         new = type(current).model_validate(values)
         if sezione in _ITEM_CHECKS:
             _ITEM_CHECKS[sezione](draft.domanda, new)
@@ -368,8 +383,8 @@ def remove_item(domanda_id: int, user, sezione: str, item_id: str, base_version:
                 was = flatten(before[1]) if before is not None else {}
                 changes = [FieldChange(path, value, None, was.get(path))
                            for path, value in flatten(current).items() if was.get(path) != value]
-                when, who = draft.last_change()
-                raise Conflict(changes, draft.versione, when, who)
+                when, who, who_id = draft.last_change()
+                raise Conflict(changes, draft.versione, when, who, who_id=who_id)
         draft.remove(part.attributo, index)
 
     return save(domanda_id, user, sezione=sezione, azione="rimozione", change=change, elemento=item_id)[0]

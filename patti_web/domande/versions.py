@@ -137,13 +137,18 @@ class Draft:
             log.exception("application %s: version %s could not be rebuilt", self.domanda_id, versione)
             return None
 
-    def last_change(self) -> tuple[datetime | None, str]:
-        """When the current version was saved, and by whom."""
+    def ids_ever(self, sezione: str) -> list[str]:
+        """The ids of every item of a section the application's saves ever added, changed or removed."""
+        return list(db.session.scalars(select(Revision.elemento).distinct().where(
+            Revision.application_id == self.domanda_id, Revision.sezione == sezione, Revision.elemento != "")))
+
+    def last_change(self) -> tuple[datetime | None, str, int | None]:
+        """When the current version was saved, by whom (name and id)."""
         row = db.session.execute(
-            select(Revision.created_at, User.nome).outerjoin(User, User.id == Revision.user_id)
+            select(Revision.created_at, User.nome, Revision.user_id).outerjoin(User, User.id == Revision.user_id)
             .where(Revision.application_id == self.domanda_id, Revision.versione == self.versione)
         ).one_or_none()
-        return (row[0], row[1] or "") if row else (None, "")
+        return (row[0], row[1] or "", row[2]) if row else (None, "", None)
 
 
 def _at(data, pointer: tuple):

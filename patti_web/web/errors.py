@@ -6,7 +6,7 @@ import logging
 import re
 from urllib.parse import urlsplit
 
-from flask import Flask, flash, redirect, render_template, request, url_for
+from flask import Flask, flash, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from htmx_flask import make_response
@@ -16,7 +16,7 @@ from patti_web import domande
 from patti_web.extensions import db, login_manager
 from patti_web.i18n import gettext as _
 from patti_web.web import stash
-from patti_web.web.htmx import is_partial_request
+from patti_web.web.htmx import is_partial_request, redirect_to
 from patti_web.web.security import safe_next
 
 log = logging.getLogger(__name__)
@@ -26,32 +26,28 @@ def _page(status: int, title: str, message: str):
     return render_template("errors/error.html", status=status, title=title, message=message), status
 
 
-def _redirect(url: str):
-    """A redirect that also works for an htmx request (the whole page goes, not a fragment)."""
-    response = make_response("", 200, redirect=url) if is_partial_request() else redirect(url, 303)
-    response.vary.add("HX-Request")
-    return response
-
-
 def keep_typing_and_log_in():
     """Send to the login page; a form POSTed in an expired session is kept for this browser and comes back, filled
     in, when the user who may edit that application opens the form again after logging in (patti_web.web.stash).
 
-    A piece of a page asked by htmx (the ATECO suggestions under a sector's form) does not take the page away: the
-    piece says the session has expired, links the login, and offers the form's own Save, whose POST keeps what was
-    typed (the page would otherwise be replaced by the login, and the typing lost).
+    A piece of a page asked by htmx (the ATECO suggestions under a sector's form, the territory's check) does not
+    take the page away: the piece says the session has expired and links the login; after a GET it offers the
+    form's own Save, whose POST keeps what was typed; after a POST what it carried is kept already.
     """
-    if request.method == "GET" and is_partial_request():
-        return _expired_piece()
+    if is_partial_request():
+        kept = stash.keep_this_form() if request.method == "POST" else None
+        response = _expired_piece(kept)
+        stash.remember(response, kept)
+        return response
     if request.method == "GET":
         flash(_("Log in to continue."), "info")
-        return _redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+        return redirect_to(url_for("auth.login", next=request.full_path.rstrip("?")))
     kept = stash.keep_this_form()
     if kept:
         flash(_("Your session has expired: what you typed has been kept. Log in again to continue."), "info")
     else:
         flash(_("Your session has expired. Log in again to continue."), "info")
-    response = _redirect(url_for("auth.login", next=_form_page()))
+    response = redirect_to(url_for("auth.login", next=_form_page()))
     stash.remember(response, kept)
     return response
 
@@ -59,15 +55,17 @@ def keep_typing_and_log_in():
 _ELEMENT_ID = re.compile(r"^[A-Za-z][\w-]{0,60}$")
 
 
-def _expired_piece():
+def _expired_piece(kept: str | None):
     """What an htmx request for a piece of a page gets when the session has expired: the same element (HX-Target),
-    saying so, with the login (back to this page afterwards) and a Save for the form it sits in."""
+    saying so, with the login (back to this page afterwards), and a Save for the form it sits in unless what the
+    request carried has been `kept` already."""
     target = request.headers.get("HX-Target", "")
     page = urlsplit(request.headers.get("HX-Current-URL", ""))
     back = safe_next(page.path + (f"?{page.query}" if page.query else "")) if page.path else None
     response = make_response(render_template("errors/_sessione_scaduta.html",
                                              target=target if _ELEMENT_ID.match(target) else None,
-                                             login=url_for("auth.login", next=back)), 200)
+                                             login=url_for("auth.login", next=_form_page() if kept else back),
+                                             kept=bool(kept)), 200)
     response.vary.add("HX-Request")
     return response
 
@@ -92,7 +90,7 @@ def register_error_handlers(app: Flask) -> None:
             else:
                 flash(_("The form had expired and what you typed could not be kept: type it again and save."),
                       "info")
-            response = _redirect(_form_page())
+            response = redirect_to(_form_page())
             stash.remember(response, kept)
             return response
         return _page(400, _("The form has expired"),

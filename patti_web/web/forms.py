@@ -18,10 +18,17 @@ class EmptyForm(FlaskForm):
     """Buttons that only POST (delete, duplicate, remove, log out everywhere): the CSRF token and nothing else."""
 
 
+TOKEN_LENGTH = 64  # the column that keeps a form's token (a longer one, which no page of ours sends, is cut)
+
+
+def _token(value):
+    return value[:TOKEN_LENGTH] if isinstance(value, str) else value
+
+
 class OneTimeTokenMixin:
     """A hidden one-time token: the same "add" form submitted twice adds one item, not two."""
 
-    form_token = HiddenField()
+    form_token = HiddenField(filters=[_token])
 
     def fresh_token(self) -> None:
         self.form_token.data = new_token()

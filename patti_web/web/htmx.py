@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import render_template, request
+from flask import redirect, render_template, request
 from htmx_flask import make_response
 from jinja2_fragments.flask import render_block
 
@@ -27,4 +27,11 @@ def render(template: str, block: str | None = None, *, status: int = 200, trigge
     if block is not None:
         response.vary.add("HX-Request")
         response.vary.add("HX-Boosted")
+    return response
+
+
+def redirect_to(url: str):
+    """A redirect (303) that also works for an htmx request (HX-Redirect: the whole page goes, not a fragment)."""
+    response = make_response("", 200, redirect=url) if is_partial_request() else redirect(url, 303)
+    response.vary.add("HX-Request")
     return response

@@ -44,10 +44,11 @@ from patti_web.avviso.ateco import search as search_ateco
 from patti_web.avviso.edizioni import Edizione
 from patti_web.avviso.province import SIGLE
 from patti_web.avviso.regole import CONDITIONAL_LABELS, ateco_node, check_territory, is_required, normalize_tax_code
-from patti_web.i18n import gettext
+from patti_web.i18n import N_, gettext
 from patti_web.i18n import lazy_gettext as _l
 from patti_web.portal import today
 from patti_web.web.forms import EmptyForm, OneTimeTokenMixin, strip
+from patti_web.web.templating import shown_value
 
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 ATECO_RE = re.compile(r"^([A-U]|\d{2}(\.\d{1,2}(\.\d{1,2})?)?)$")
@@ -195,6 +196,17 @@ def initial_values(obj: BaseModel, prefix: str = "") -> dict[str, object]:
     return out
 
 
+# A field of one sub-form of a list (a need's source): its name, `fonti-1-anno`, and its path, `fonti[1].anno`.
+_SUB_FIELD = re.compile(r"(\w+?)-(\d+)-(\w+)")
+_SUB_PATH = re.compile(r"(\w+)(?:\[|\.)(\d+)\]?\.(\w+)")
+
+
+def _labels(field) -> list[tuple[str, str]]:
+    """The (value, label) of a field's choices, if it has any."""
+    choices = getattr(field, "choices", None) or []
+    return [(c.value, c.label) if isinstance(c, SelectChoice) else (c[0], c[1]) for c in choices]
+
+
 class Invalid(ValueError):
     """What the document model refused: (form field, Italian message) pairs."""
 
@@ -217,6 +229,8 @@ class SectionForm(FlaskForm):
 
     model: type[BaseModel]
     sezione: str
+    # How one entry of a list of sub-forms is called ("Fonte 2"), by the list's name.
+    entry_labels: dict[str, str] = {}
     _by_section: dict[str, type[SectionForm]] = {}
 
     def __init_subclass__(cls, **kwargs):
@@ -248,8 +262,10 @@ class SectionForm(FlaskForm):
             limit = max_length(info) if info.annotation is str else None
             field.validators = [_Limits(limit), *field.validators]
 
-    def prepare(self, domanda: doc.Domanda, edizione: Edizione) -> None:
-        """Set the choices the call's edition and the application give (categories, provinces, needs)."""
+    def prepare(self, domanda: doc.Domanda, edizione: Edizione, stored=None) -> None:
+        """Set the choices the call's edition and the application give (categories, provinces, needs). `stored` is
+        what the form edits as saved (a section's attributes, or the item; None for a new item): a saved value that
+        is not among the choices stays one of them, so that the form shows it and saving does not drop it."""
 
     def action(self, pressed: str | None) -> str:
         """Which action a POST asks for: SAVE, unless the page has buttons of its own."""
@@ -290,26 +306,88 @@ class SectionForm(FlaskForm):
         return not any(self._fields[name].data for name in self._paths)
 
     def path_of(self, name: str) -> str:
-        """The merge path of a form field (`sede_cap` -> `capofila.sede.cap`, or `sede.cap` for an item)."""
-        parts = self._paths[name]
+        """The merge path of a form field (`sede_cap` -> `capofila.sede.cap`, or `sede.cap` for an item; a field of
+        a sub-form, `fonti-1-anno` -> `fonti.1.anno`)."""
+        found = _SUB_FIELD.fullmatch(name)
+        parts = (found[1], found[2], found[3]) if found and found[1] in self._paths else self._paths[name]
         return ".".join(parts if self.part.is_list else (self.part.attributo, *parts))
 
     def merge_fields(self) -> dict[str, str]:
-        """Every field a save merges, by name, with its merge path."""
-        return {name: self.path_of(name) for name in self._paths}
+        """Every field a save merges, by name, with its merge path (the fields of sub-forms too, such as a source's
+        year: a list of sources is merged source by source)."""
+        fields = {name: self.path_of(name) for name in self._paths}
+        for name in self._paths:
+            if isinstance(self._fields[name], FieldList):
+                for entry in self._fields[name].entries:
+                    fields.update({sub.name: self.path_of(sub.name) for sub in entry.form})
+        return fields
+
+    def field_named(self, name: str):
+        """A field by its name, a sub-form's too (`fonti-1-anno`), or None."""
+        if name in self._fields:
+            return self._fields[name]
+        found = _SUB_FIELD.fullmatch(name)
+        listed = self._fields.get(found[1]) if found else None
+        if not isinstance(listed, FieldList):
+            return None
+        entry = next((e for e in listed.entries if e.name == f"{found[1]}-{found[2]}"), None)
+        return entry.form._fields.get(found[3]) if entry is not None else None
 
     def field_for(self, path: str) -> str:
         """The form field of a document path (`partner[3].sede.cap`, `capofila.sede.cap` or `sede.cap` ->
-        `sede_cap`), or ""."""
+        `sede_cap`; a source's `fonti[1].anno` or `fonti.1.anno` -> `fonti-1-anno`), or ""."""
         path = re.sub(rf"^{re.escape(self.part.attributo)}(\[\d+\])?\.?", "", path)
+        found = _SUB_PATH.fullmatch(path)
+        if found is not None and self.field_named(f"{found[1]}-{found[2]}-{found[3]}") is not None:
+            return f"{found[1]}-{found[2]}-{found[3]}"
         name = re.sub(r"\[\d+\]", "", path).replace(".", "_")
         return name if name in self._fields else ""
+
+    def label_for(self, name: str) -> str:
+        """The label people read for a field: a sub-form's field says which one ("Fonte 2: Anno")."""
+        found = _SUB_FIELD.fullmatch(name)
+        field = self.field_named(name)
+        if field is None:
+            return name
+        if found is not None and found[1] in self._fields:
+            entry = gettext(self.entry_labels.get(found[1], "%(n)s"), n=int(found[2]) + 1)
+            return gettext("%(entry)s: %(field)s", entry=entry, field=str(field.label.text))
+        return str(field.label.text)
+
+    def display(self, name: str, value: object) -> str:
+        """A value of a field as people read it: a choice by its label, a list of sources one per line."""
+        field = self.field_named(name)
+        choices = dict(_labels(field)) if field is not None else {}
+        if choices and isinstance(value, list):
+            return ", ".join(str(choices.get(v, v)) for v in value) or shown_value(None)
+        if choices and value in choices:
+            return str(choices[value]) if value != NOT_CHOSEN else shown_value(None)
+        if isinstance(field, FieldList) and isinstance(value, list):
+            return "; ".join(", ".join(str(v) for v in item.values() if v not in ("", None)) for item in value
+                             if isinstance(item, dict)) or shown_value(None)
+        return shown_value(value)
+
+    def rebase(self, values: dict[str, object]) -> list[str]:
+        """Show, in the form, the values the merge kept in place of the person's (by merge path); return the names
+        of the fields it changed."""
+        names = {path: name for name, path in self.merge_fields().items()}
+        changed = []
+        for path, value in values.items():
+            field = self.field_named(names.get(path, ""))
+            if field is not None:
+                field.process(None, value)
+                changed.append(names[path])
+        self.refresh()
+        return changed
+
+    def refresh(self) -> None:
+        """Set again what the fields say of themselves after their values were replaced (see `rebase`)."""
 
     def add_errors(self, errors: list[tuple[str, str]]) -> None:
         """Put errors from the document or the use cases next to their fields, naming them (or on the form)."""
         for path, message in errors:
             name = self.field_for(path) if "." in path or "[" in path else path
-            field = self._fields.get(name)
+            field = self.field_named(name)
             if isinstance(field, FieldList):
                 self.form_errors.append(problem(field, message))
             elif field is not None:
@@ -461,6 +539,15 @@ def _ateco_codes(form, field):
                                                 codes=", ".join(wrong))))
 
 
+def _with_saved(choices: list[tuple[str, str]], *saved: str) -> list[tuple[str, str]]:
+    """The choices, and after them each saved value that is not one of them (an import, an older edition), said to
+    be none of the call's: shown, and kept if the person does not change it."""
+    known = {value for value, _label in choices}
+    extra = [(value, gettext("\u201c%(value)s\u201d (not a choice of the call)", value=value))
+             for value in dict.fromkeys(saved) if value and value not in known]
+    return [*choices, *extra]
+
+
 # The ATECO search of a sector's page (and of its own page, /domande/ateco).
 
 ATECO_PAGE = 10
@@ -533,9 +620,12 @@ class CapofilaForm(VersionMixin, SectionForm):
         super().__init__(*args, **kwargs)
         self.titolo.flags.needed = is_required("titolo")
 
-    def prepare(self, domanda: doc.Domanda, edizione: Edizione) -> None:
-        self.tipologia.set_choices([(t.chiave, t.etichetta) for t in edizione.capofila])
-        self.sede_provincia.choices = [("", _l("Choose...")), *((p.chiave, p.etichetta) for p in edizione.province)]
+    def prepare(self, domanda: doc.Domanda, edizione: Edizione, stored=None) -> None:
+        saved = (stored or {}).get("capofila") or doc.Capofila()
+        self.tipologia.set_choices(_with_saved([(t.chiave, t.etichetta) for t in edizione.capofila],
+                                               saved.tipologia))
+        self.sede_provincia.choices = [("", _l("Choose...")), *_with_saved(
+            [(p.chiave, p.etichetta) for p in edizione.province], saved.sede.provincia)]
 
     def section_value(self) -> dict[str, object]:
         return {"titolo": self.titolo.data or "", "capofila": self.to_model()}
@@ -577,8 +667,9 @@ class PartnerForm(VersionMixin, OneTimeTokenMixin, SectionForm):
     referente_email = text(_l("Email of the contact person"), email_address)
     referente_telefono = text(_l("Telephone of the contact person"), TELEPHONE)
 
-    def prepare(self, domanda: doc.Domanda, edizione: Edizione) -> None:
-        self.categoria.set_choices([(c.chiave, c.etichetta) for c in edizione.categorie_partner.values()])
+    def prepare(self, domanda: doc.Domanda, edizione: Edizione, stored=None) -> None:
+        self.categoria.set_choices(_with_saved([(c.chiave, c.etichetta) for c in edizione.categorie_partner.values()],
+                                               stored.categoria if stored is not None else ""))
 
     def to_model(self, **extra) -> doc.Partner:
         return super().to_model(rete=self.rete.answer, **extra)
@@ -595,9 +686,10 @@ class TerritorioForm(VersionMixin, SectionForm):
     province = MultiCheckboxField(_l("Provinces"), [Choice()])
     descrizione = long_text(_l("The area in detail"))
 
-    def prepare(self, domanda: doc.Domanda, edizione: Edizione) -> None:
-        self.ambito.set_choices([(a.chiave, a.etichetta) for a in edizione.ambiti])
-        self.province.choices = [(p.chiave, p.etichetta) for p in edizione.province]
+    def prepare(self, domanda: doc.Domanda, edizione: Edizione, stored=None) -> None:
+        saved = (stored or {}).get("territorio") or doc.Territorio()
+        self.ambito.set_choices(_with_saved([(a.chiave, a.etichetta) for a in edizione.ambiti], saved.ambito))
+        self.province.choices = _with_saved([(p.chiave, p.etichetta) for p in edizione.province], *saved.province)
 
     def action(self, pressed: str | None) -> str:
         return self.CHECK if pressed == self.CHECK else SAVE
@@ -668,6 +760,7 @@ class FabbisognoForm(VersionMixin, OneTimeTokenMixin, SectionForm):
     model = doc.Fabbisogno
     sezione = "fabbisogni"
     empty_field, empty_message = "titolo", _l("name the skills need; the rest can be added later.")
+    entry_labels = {"fonti": N_("Source %(n)s")}
 
     titolo = text(_l("Title of the skills need"))
     descrizione = long_text(_l("Description of the need"))
@@ -683,6 +776,9 @@ class FabbisognoForm(VersionMixin, OneTimeTokenMixin, SectionForm):
         for entry in self.fonti:
             for name, field in entry.form._fields.items():
                 field.flags.needed = is_required(f"fabbisogni.fonti.{name}")
+
+    def refresh(self) -> None:
+        self.mark_needed()
 
     def action(self, pressed: str | None) -> str:
         return pressed or SAVE
@@ -716,8 +812,15 @@ class InterventoForm(VersionMixin, OneTimeTokenMixin, SectionForm):
     destinatari = long_text(_l("Who it is for"))
     fabbisogni = MultiCheckboxField(_l("Skills needs it answers"), [Choice()])
 
-    def prepare(self, domanda: doc.Domanda, edizione: Edizione) -> None:
-        self.fabbisogni.choices = [(n.id, f"{n.id} \u2014 {n.titolo}") for n in domanda.fabbisogni]
+    def prepare(self, domanda: doc.Domanda, edizione: Edizione, stored=None) -> None:
+        choices = [(n.id, f"{n.id} \u2014 {n.titolo}") for n in domanda.fabbisogni]
+        known = {code for code, _label in choices}
+        # A need removed meanwhile that this intervention still cites stays ticked, said to be gone (the rules say
+        # the intervention refers to a need that does not exist): unticking it is the person's choice.
+        for code in (stored.fabbisogni if stored is not None else []):
+            if code not in known:
+                choices.append((code, gettext("%(code)s (no longer among the skills needs)", code=code)))
+        self.fabbisogni.choices = choices
 
 
 # What a change touched, in words (the activity page) --------------------------------------------------------------

@@ -157,19 +157,22 @@ def _in_words(change: domande.Change) -> str:
     """What a save changed, in a sentence."""
     part = sezioni.BY_KEY.get(change.sezione)
     where = part.label if part is not None else _("Application") if change.sezione == "documento" else change.sezione
-    name = ""
-    if change.value:
-        name = change.value.get("denominazione") or change.value.get("titolo") or change.value.get("descrizione")
     if change.azione == "creazione":
         return _("Created the application.")
     if change.azione == "importazione":
         return _("Imported the application from a file.")
     if change.azione == "duplicazione":
         return _("Created the application as a copy of another.")
-    if change.azione == "aggiunta":
-        return _("%(where)s: added \u201c%(name)s\u201d.", where=where, name=(name or change.elemento)[:120])
-    if change.azione == "rimozione":
-        return _("%(where)s: removed %(item)s.", where=where, item=change.elemento)
+    if change.azione in ("aggiunta", "rimozione"):
+        name = change.elemento
+        if part is not None and part.is_list and change.value is not None:
+            try:
+                name = part.item_title(part.item_model.model_validate(change.value), change.index)
+            except ValueError:  # an item of an older shape: its id says which
+                pass
+        message = _("%(where)s: added \u201c%(name)s\u201d.") if change.azione == "aggiunta" else _(
+            "%(where)s: removed \u201c%(name)s\u201d.")
+        return message % {"where": where, "name": name[:120]}
     labels = [label for label in dict.fromkeys(label_of_path(p) for p in change.paths) if label]
     if labels:
         return _("%(where)s, fields changed: %(fields)s.", where=where, fields=", ".join(labels))
