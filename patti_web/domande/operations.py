@@ -270,14 +270,14 @@ def save_section(domanda_id: int, user, sezione: str, base_version: int | None, 
     missing). `shown(value)`: a section's value as the person's form shows it and sends it back untouched (so that
     trimming or upper case is not taken for a change). :raises Conflict: a field both the person and someone else
     changed, not in `keep_theirs`."""
-    part = sezioni.BY_KEY[sezione]
-    if part.is_list:
+    section = sezioni.BY_KEY[sezione]
+    if section.is_list:
         raise ValueError(f"{sezione} is a list section")
 
     def change(draft: Draft) -> list[str]:
-        current = part.value(draft.domanda)
-        values, kept = _merged(draft, base_version, current, value, part.value, keep_theirs, shown)
-        for name in part.attributi:
+        current = section.value(draft.domanda)
+        values, kept = _merged(draft, base_version, current, value, section.value, keep_theirs, shown)
+        for name in section.attributi:
             setattr(draft.domanda, name, _rebuilt(type(current[name]), values[name]))
             draft.replaced(name)
         if sezione in _SECTION_CHECKS:
@@ -292,14 +292,14 @@ def save_section(domanda_id: int, user, sezione: str, base_version: int | None, 
 
 
 def _list_section(sezione: str) -> sezioni.Sezione:
-    part = sezioni.BY_KEY[sezione]
-    if not part.is_list:
+    section = sezioni.BY_KEY[sezione]
+    if not section.is_list:
         raise ValueError(f"{sezione} is not a list section")
-    return part
+    return section
 
 
-def _limit(part: sezioni.Sezione) -> int:
-    return doc.Domanda.model_fields[part.attributo].metadata[0].max_length
+def _limit(section: sezioni.Sezione) -> int:
+    return doc.Domanda.model_fields[section.attributo].metadata[0].max_length
 
 
 def add_item(domanda_id: int, user, sezione: str, item: BaseModel, form_token: str | None = None) -> Saved:
@@ -309,21 +309,21 @@ def add_item(domanda_id: int, user, sezione: str, item: BaseModel, form_token: s
     fiscale (or, without one, name) is already in the partnership is refused. The same form's token twice adds
     once (DuplicateSubmission names what the first one added).
     """
-    part = _list_section(sezione)
+    section = _list_section(sezione)
 
     def change(draft: Draft) -> BaseModel:
-        items = part.items(draft.domanda)
-        if len(items) >= _limit(part):
+        items = section.items(draft.domanda)
+        if len(items) >= _limit(section):
             raise Refused([("", _("The application already holds %(n)s of these: no more can be added.",
-                                  n=_limit(part)))])
+                                  n=_limit(section)))])
         new = item.model_copy(deep=True)
         if sezione in _ITEM_CHECKS:
             _ITEM_CHECKS[sezione](draft.domanda, new)
-        if part.attributo == "fabbisogni":
+        if section.attributo == "fabbisogni":
             new.id = next_need_code(draft.domanda, draft.ids_ever(sezione))
         else:
             new.id = _new_id(items)
-        draft.append(part.attributo, new)
+        draft.append(section.attributo, new)
         return new
 
     state, added = save(domanda_id, user, sezione=sezione, azione="aggiunta", change=change,
@@ -338,14 +338,14 @@ def update_item(domanda_id: int, user, sezione: str, item_id: str, base_version:
 
     :raises ItemGone: it was removed meanwhile. :raises Conflict: as `save_section`.
     """
-    part = _list_section(sezione)
+    section = _list_section(sezione)
 
     def item_of(document: doc.Domanda):
-        found = part.find(document, item_id)
+        found = section.find(document, item_id)
         return found[1] if found is not None else None
 
     def change(draft: Draft) -> tuple[BaseModel, list[str]]:
-        found = part.find(draft.domanda, item_id)
+        found = section.find(draft.domanda, item_id)
         if found is None:
             raise ItemGone(item_id)
         index, current = found
@@ -354,8 +354,8 @@ def update_item(domanda_id: int, user, sezione: str, item_id: str, base_version:
         new = type(current).model_validate(values)
         if sezione in _ITEM_CHECKS:
             _ITEM_CHECKS[sezione](draft.domanda, new)
-        part.items(draft.domanda)[index] = new
-        draft.replaced(part.attributo, index)
+        section.items(draft.domanda)[index] = new
+        draft.replaced(section.attributo, index)
         return new, kept
 
     state, (new, kept) = save(domanda_id, user, sezione=sezione, azione="modifica", change=change, elemento=item_id)
@@ -369,23 +369,23 @@ def remove_item(domanda_id: int, user, sezione: str, item_id: str, base_version:
     With `base_version` (the confirmation page's), an item someone changed since is not removed: Conflict lists
     what they changed, and the person confirms again having seen it.
     """
-    part = _list_section(sezione)
+    section = _list_section(sezione)
 
     def change(draft: Draft) -> None:
-        found = part.find(draft.domanda, item_id)
+        found = section.find(draft.domanda, item_id)
         if found is None:
             return
         index, current = found
         if base_version is not None:
             base_document = draft.at(base_version)
-            before = part.find(base_document, item_id) if base_document is not None else None
+            before = section.find(base_document, item_id) if base_document is not None else None
             if before is None or before[1] != current:
                 was = flatten(before[1]) if before is not None else {}
                 changes = [FieldChange(path, value, None, was.get(path))
                            for path, value in flatten(current).items() if was.get(path) != value]
                 when, who, who_id = draft.last_change()
                 raise Conflict(changes, draft.versione, when, who, who_id=who_id)
-        draft.remove(part.attributo, index)
+        draft.remove(section.attributo, index)
 
     return save(domanda_id, user, sezione=sezione, azione="rimozione", change=change, elemento=item_id)[0]
 

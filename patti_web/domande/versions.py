@@ -22,7 +22,7 @@ from datetime import UTC, datetime
 
 import jsonpatch
 from pydantic import BaseModel, ValidationError
-from sqlalchemy import bindparam, exists, insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from patti_web.avviso import domanda as doc
@@ -199,9 +199,8 @@ def save(domanda_id: int, user, *, sezione: str, azione: str, change: Callable[[
         if not locked:
             db.session.rollback()
             raise NotFound(domanda_id)  # deleted meanwhile
-        if form_token and db.session.scalar(select(exists().where(
-                Revision.application_id == head.id, Revision.form_token == form_token))):
-            added = added_by(head.id, form_token) or ("", "")
+        added = added_by(head.id, form_token) if form_token else None
+        if added is not None:
             db.session.rollback()
             raise DuplicateSubmission(form_token, *added)
         data, versione = db.session.connection().execute(_DOCUMENT, {"id": head.id}).one()

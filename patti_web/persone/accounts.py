@@ -151,7 +151,8 @@ def get_user_by_email(email: str) -> User | None:
 
 
 def register_user(email: str, nome: str, password: str, *, confirmed: bool = False) -> User:
-    """Create an account and return it (unconfirmed unless `confirmed`: the command line, tests); commits.
+    """Create an account and return it (unconfirmed unless `confirmed`); commits. For the command line, scripts and
+    tests: the web registers through `sign_up`, which also sends the confirmation mail.
 
     :raises EmailTaken: when the address is already registered (the session is rolled back if the database said so).
     """

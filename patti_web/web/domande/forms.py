@@ -244,13 +244,14 @@ class SectionForm(FlaskForm):
         return cls._by_section[sezione]
 
     @property
-    def part(self) -> sezioni.Sezione:
+    def section(self) -> sezioni.Sezione:
+        """The section this form edits, from the registry."""
         return sezioni.BY_KEY[self.sezione]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self._paths: dict[str, tuple[str, ...]] = {}
-        attributo = self.part.attributo
+        attributo = self.section.attributo
         for name, field in self._fields.items():
             found = _resolve(self.model, name)
             if found is None:
@@ -299,7 +300,7 @@ class SectionForm(FlaskForm):
 
     def section_value(self) -> dict[str, object]:
         """A single section's attributes as typed, for patti_web.domande.save_section."""
-        return {self.part.attributo: self.to_model()}
+        return {self.section.attributo: self.to_model()}
 
     def is_empty(self) -> bool:
         """Nothing typed at all (an "add" form that would add an empty item)."""
@@ -310,7 +311,7 @@ class SectionForm(FlaskForm):
         a sub-form, `fonti-1-anno` -> `fonti.1.anno`)."""
         found = _SUB_FIELD.fullmatch(name)
         parts = (found[1], found[2], found[3]) if found and found[1] in self._paths else self._paths[name]
-        return ".".join(parts if self.part.is_list else (self.part.attributo, *parts))
+        return ".".join(parts if self.section.is_list else (self.section.attributo, *parts))
 
     def merge_fields(self) -> dict[str, str]:
         """Every field a save merges, by name, with its merge path (the fields of sub-forms too, such as a source's
@@ -336,7 +337,7 @@ class SectionForm(FlaskForm):
     def field_for(self, path: str) -> str:
         """The form field of a document path (`partner[3].sede.cap`, `capofila.sede.cap` or `sede.cap` ->
         `sede_cap`; a source's `fonti[1].anno` or `fonti.1.anno` -> `fonti-1-anno`), or ""."""
-        path = re.sub(rf"^{re.escape(self.part.attributo)}(\[\d+\])?\.?", "", path)
+        path = re.sub(rf"^{re.escape(self.section.attributo)}(\[\d+\])?\.?", "", path)
         found = _SUB_PATH.fullmatch(path)
         if found is not None and self.field_named(f"{found[1]}-{found[2]}-{found[3]}") is not None:
             return f"{found[1]}-{found[2]}-{found[3]}"
@@ -830,11 +831,11 @@ def label_of_path(path: str) -> str | None:
     """The label of the form field a JSON Pointer of the document lands in: "/capofila/sede/cap" -> "CAP della sede
     legale", "/partner/3/sede/provincia" -> "Provincia...", "/titolo" -> "Titolo del Patto"; None if no field does."""
     parts = [p for p in path.strip("/").split("/") if p and not p.isdigit()]
-    part = sezioni.BY_ATTRIBUTE.get(parts[0]) if parts else None
-    if part is None:
+    section = sezioni.BY_ATTRIBUTE.get(parts[0]) if parts else None
+    if section is None:
         return None
-    form = SectionForm.of(part.chiave)
-    rest = parts if parts[0] != part.attributo else parts[1:]
+    form = SectionForm.of(section.chiave)
+    rest = parts if parts[0] != section.attributo else parts[1:]
     for end in range(len(rest), 0, -1):
         field = getattr(form, "_".join(rest[:end]), None)
         if field is None or not getattr(field, "args", None):
