@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from patti_web.avviso import sezioni
 from patti_web.avviso.domanda import (
     FORMAT,
     FORMAT_V1,
@@ -205,3 +206,9 @@ def test_the_writer_keeps_accents_and_symbols_readable(valid_doc):
 def test_what_a_signed_act_cannot_print_faithfully_is_refused_naming_it(value, expected):
     message = error_of(doc(partner=[{"denominazione": value}]))
     assert message.startswith("partner[0].denominazione: ") and expected in message
+
+
+@pytest.mark.parametrize("attributo", [s.attributo for s in sezioni.LISTS])
+def test_two_items_of_a_list_with_one_id_are_refused_in_words(attributo):
+    message = error_of(doc(**{attributo: [{"id": "x1"}, {"id": "x1"}]}).encode())
+    assert "\u201cx1\u201d" in message and "usato da pi\u00f9 di un" in message

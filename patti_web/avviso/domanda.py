@@ -182,13 +182,15 @@ class Domanda(Part):
     @model_validator(mode="after")
     def _identifiers_are_unique(self) -> Domanda:
         """Two needs with one id would leave interventions unable to say which they answer; list ids name URLs."""
-        for name, label in (("fabbisogni", "need"), ("partner", "partner"), ("settori", "sector"),
-                            ("interventi", "intervention")):
-            ids = [item.id.strip() for item in getattr(self, name) if item.id.strip()]
+        for name in type(self).model_fields:
+            items = getattr(self, name)
+            if not isinstance(items, list) or not all(isinstance(getattr(i, "id", None), str) for i in items):
+                continue
+            ids = [item.id.strip() for item in items if item.id.strip()]
             seen: set[str] = set()
             for item_id in ids:
                 if item_id in seen:
-                    if label == "need":
+                    if name == "fabbisogni":
                         raise ValueError(_("fabbisogni: the id \u201c%(id)s\u201d is used by more than one need.",
                                            id=item_id))
                     raise ValueError(_("%(list)s: the id \u201c%(id)s\u201d is used by more than one element.",
