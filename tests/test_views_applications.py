@@ -403,6 +403,25 @@ def test_a_double_submit_adds_one_partner(client, stored):
     assert [p.denominazione for p in document_of(stored.id).partner].count("Doppio clic") == 1
 
 
+@pytest.mark.parametrize("headers", [{}, HX], ids=["page", "htmx"])
+def test_something_else_typed_on_a_partner_form_that_already_added_one_is_kept_and_can_be_added(client, stored,
+                                                                                                 headers):
+    """The add form of the list page, as a browser kept it (Back) and the person typed another partner into it."""
+    url = f"/domande/{stored.id}/partenariato"
+    client.post(url, data={**VALID_PARTNER, "denominazione": "Coop Due", "form_token": "kept"})
+    other = {**VALID_PARTNER, "denominazione": "Coop Tre", "codice_fiscale": "", "form_token": "kept"}
+    response = client.post(url, data=other, headers=headers)
+    assert response.status_code == 409
+    html = unescape(response.get_data(as_text=True))
+    assert "Coop Due" in html[html.index('class="notice"'):] and _("Open it") in html
+    shown = form_fields(response.get_data(as_text=True), action=url).to_dict()
+    assert shown["denominazione"] == "Coop Tre" and shown["form_token"] not in ("", "kept")
+    assert [p.denominazione for p in document_of(stored.id).partner].count("Coop Tre") == 0
+    assert client.post(url, data=shown, headers=headers).status_code in (200, 303)
+    names = [p.denominazione for p in document_of(stored.id).partner]
+    assert (names.count("Coop Due"), names.count("Coop Tre")) == (1, 1)
+
+
 def test_a_member_already_in_the_partnership_is_not_added_again(client, stored):
     for cf in ("00859790172", " 8001 3870 177"):  # a partner's, then the lead partner's (typed with spaces)
         response = client.post(f"/domande/{stored.id}/partenariato",
@@ -440,6 +459,19 @@ def test_saving_a_partner_removed_in_another_tab_keeps_the_typing_and_offers_to_
     again = client.post(f"/domande/{stored.id}/partenariato", data={**typed, "form_token": token})
     assert again.status_code == 303
     assert document_of(stored.id).partner[-1].denominazione == "Ente bilaterale, corretto"
+
+
+def test_adding_a_source_on_the_page_of_a_need_removed_meanwhile_still_says_it_was_removed(client, stored):
+    url = f"/domande/{stored.id}/fabbisogni/F1"
+    mine = _page_of(client, url)
+    client.post(f"{url}/rimuovi", data={"versione": "1"})
+    gone = client.post(url, data={**mine, "azione": "salva", "titolo": "Ancora qui"})
+    assert gone.status_code == 409
+    response = client.post(url, data={**form_fields(gone.get_data(as_text=True)).to_dict(), "azione": "aggiungi-fonte"})
+    assert response.status_code == 409
+    html = unescape(response.get_data(as_text=True))
+    assert _("This has been removed meanwhile") in html and 'value="Ancora qui"' in html
+    assert f'formaction="/domande/{stored.id}/fabbisogni/nuovo"' in html
 
 
 def test_territory_coherence_is_shown_inline_and_saved(client, stored):
@@ -817,6 +849,29 @@ def test_an_intervention_keeps_citing_a_need_removed_meanwhile(client, stored):
     assert "F1" in unescape(client.get(url).get_data(as_text=True))
 
 
+def test_ticking_a_need_removed_meanwhile_asks_to_untick_it_and_keeps_the_typing(client, store, user, valid_doc):
+    valid_doc["fabbisogni"].append({**valid_doc["fabbisogni"][0], "id": "F2", "titolo": "Logistica"})
+    stored = store(valid_doc, user)
+    url = f"/domande/{stored.id}/interventi/i1"
+    mine = form_fields(client.get(url).get_data(as_text=True)).to_dict(flat=False)
+    assert mine["fabbisogni"] == ["F1"]
+    client.post(f"/domande/{stored.id}/fabbisogni/F2/rimuovi", data={"versione": "1"})
+    response = client.post(url, data={**mine, "titolo": ["Corso rinominato"], "fabbisogni": ["F1", "F2"]})
+    assert response.status_code == 422
+    assert any("F2" in m and "rimosso" in m for m in errors_of(response))
+    shown = form_fields(response.get_data(as_text=True)).to_dict(flat=False)
+    assert (shown["titolo"], shown["fabbisogni"]) == (["Corso rinominato"], ["F1", "F2"])
+    assert document_of(stored.id).interventi[0].titolo != "Corso rinominato"
+
+
+def test_the_removal_page_of_a_need_names_the_interventions_that_answer_it(client, stored):
+    html = unescape(client.get(f"/domande/{stored.id}/fabbisogni/F1/rimuovi").get_data(as_text=True))
+    cited_by = [i for i in document_of(stored.id).interventi if "F1" in i.fabbisogni]
+    assert cited_by and all(f"\u00ab{i.titolo}\u00bb" in html for i in cited_by)
+    html = unescape(client.get(f"/domande/{stored.id}/partenariato/p2/rimuovi").get_data(as_text=True))
+    assert 'class="notice"' not in html
+
+
 def test_a_form_token_longer_than_its_column_is_cut(client, stored):
     client.post(f"/domande/{stored.id}/partenariato", data={**VALID_PARTNER, "form_token": "x" * 500})
     tokens = db.session.scalars(select(Revision.form_token).where(Revision.form_token.is_not(None))).all()
@@ -872,3 +927,22 @@ def test_the_territory_check_after_the_session_expired_keeps_the_page_and_the_ty
     assert "patti_moduli=" in response.headers.get("Set-Cookie", "")
     log_in_client(browser, user)
     assert "Tutta la Lombardia" in browser.get(url).get_data(as_text=True)
+
+
+def test_a_text_of_several_lines_sent_back_with_a_browsers_line_breaks_is_not_a_change(app, client, store, user,
+                                                                                      valid_doc, make_user):
+    """Imported text ends its lines in LF, a browser sends them in CR LF: the same text, not the person's change."""
+    valid_doc["fabbisogni"][0]["descrizione"] = "Riga uno\nRiga due\n\nRiga quattro"
+    head = store(valid_doc, user)
+    url = f"/domande/{head.id}/fabbisogni/F1"
+    mine = _page_of(client, url)
+    shown = mine["descrizione"].removeprefix("\r\n")  # a browser drops a text area's first line break
+    assert shown == "Riga uno\nRiga due\n\nRiga quattro"
+    anna = _colleague(app, head, make_user)
+    assert anna.post(url, data={**_page_of(anna, url), "azione": "salva", "descrizione": "Di Anna"}).status_code == 303
+    as_sent = {**mine, "azione": "salva", "titolo": "Titolo di Giulia",
+               "descrizione": shown.replace("\n", "\r\n")}
+    response = client.post(url, data=as_sent)
+    assert response.status_code == 303, unescape(response.get_data(as_text=True))[-3000:]
+    saved = document_of(head.id).fabbisogni[0]
+    assert (saved.titolo, saved.descrizione) == ("Titolo di Giulia", "Di Anna")

@@ -50,6 +50,9 @@ class Sezione:
     numerati_per_codice: bool = False
     # Other attributes of the document the section's page edits ("titolo" beside the capofila).
     altri_attributi: tuple[str, ...] = ()
+    # The list sections whose items refer to this one's items, and the field that holds the ids they refer to
+    # (interventions cite needs by code): removing an item leaves them pointing at nothing, which its page says.
+    citato_da: tuple[tuple[str, str], ...] = ()
 
     @property
     def is_list(self) -> bool:
@@ -99,6 +102,15 @@ class Sezione:
         """The model of one item of a list section (Partner for partenariato)."""
         return typing.get_args(Domanda.model_fields[self.attributo].annotation)[0]
 
+    def citing(self, domanda: Domanda, item_id: str) -> list[str]:
+        """The items of other sections that refer to this section's item `item_id`, named as messages name them."""
+        names = []
+        for chiave, campo in self.citato_da:
+            other = BY_KEY[chiave]
+            names += [other.item_name(item, index) for index, item in enumerate(other.items(domanda))
+                      if item_id in getattr(item, campo)]
+        return names
+
     def find(self, domanda: Domanda, item_id: str) -> tuple[int, Any] | None:
         """An item by its id, with its place in the list; None when there is none."""
         for index, item in enumerate(self.items(domanda)):
@@ -119,7 +131,8 @@ SEZIONI: tuple[Sezione, ...] = (
     Sezione("settori", "settori", N_("Sectors and supply chains"), elemento="settore",
             etichetta_elemento=N_("Sector"), nome=_sector_name),
     Sezione("fabbisogni", "fabbisogni", N_("Skills needs"), elemento="fabbisogno",
-            etichetta_elemento=N_("Need"), nome=lambda f: f.titolo, numerati_per_codice=True),
+            etichetta_elemento=N_("Need"), nome=lambda f: f.titolo, numerati_per_codice=True,
+            citato_da=(("interventi", "fabbisogni"),)),
     Sezione("interventi", "interventi", N_("Interventions"), elemento="intervento",
             etichetta_elemento=N_("Intervention"), nome=lambda i: i.titolo),
 )

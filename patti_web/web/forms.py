@@ -1,5 +1,5 @@
 """What every form of the portal shares: the CSRF-only form of a button, the one-time token of an "add" form, and
-the filter that trims what was typed."""
+the filters that trim what was typed."""
 
 from __future__ import annotations
 
@@ -12,6 +12,14 @@ from wtforms import HiddenField
 def strip(value):
     """What was typed, without the spaces around it (not a text: as it is)."""
     return value.strip() if isinstance(value, str) else value
+
+
+def strip_lines(value):
+    """A text of several lines as typed, trimmed, with one kind of line break: browsers send a text area's lines
+    ending in CR LF, a file or a script in LF, and the same text must not look changed between the two."""
+    if not isinstance(value, str):
+        return value
+    return value.replace("\r\n", "\n").replace("\r", "\n").strip()
 
 
 class EmptyForm(FlaskForm):

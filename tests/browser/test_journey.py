@@ -287,12 +287,13 @@ def test_a_double_submission_of_the_add_partner_form_adds_one_partner(request, l
         submit.click()
         expect(_partner_rows(page)).to_have_count(1)
         # 1. Back, and submit the form again. Playwright's Chromium has no back-forward cache: the page is fetched
-        # again with a fresh one-time token; Chromium restores the typed fields except those with
-        # autocomplete="off" (the codice fiscale), so the form comes back with an error instead of adding a copy.
+        # again with a fresh one-time token and Chromium restores the typed fields, so the partner's codice fiscale
+        # says it is already in the partnership instead of a copy being added.
         page.go_back()
         expect(page.locator("#partner_area form #denominazione")).to_have_value(PARTNERS[0].denominazione)
         page.locator("#partner_area form button[type=submit]").click()
         expect(page.locator("#partner_area #riepilogo-errori, #messaggi .flash-info").first).to_be_visible()
+        expect(page.locator("#partner_area form #codice_fiscale")).to_have_value(PARTNERS[0].codice_fiscale)
         expect(_partner_rows(page)).to_have_count(1)
         # 2. The very same form once more: replay the browser's first POST byte for byte (same token, cookies).
         first = posts[0]

@@ -56,8 +56,10 @@ def test_back_and_save_again_on_a_new_item_adds_nothing_and_links_what_it_added(
     expect(page.locator(f"a[href^='{app}/interventi/'][href$='/rimuovi']")).to_have_count(2)
     before = _interventions(live_app, app)
 
-    page.go_back()  # the form again, as the browser restores it (the need ticked, the title not: autocomplete off)
+    page.go_back()  # the form again, as the browser restores it (what was typed and ticked)
     expect(page.locator("#destinatari")).to_be_visible()
+    if not js:  # no field opts out of the browser's restoring (autocomplete="off" would)
+        expect(page.locator("#titolo")).to_have_value("Corso serale di saldatura")
     expect(page.locator(".notice")).to_contain_text("Corso serale di saldatura")  # said before saving
     page.locator("form:has(#destinatari) button[type=submit]").click()
     expect(page.locator(".flash-info, .notice[tabindex]").first).to_be_visible()  # one answer or the other

@@ -44,10 +44,10 @@ from patti_web.avviso.ateco import search as search_ateco
 from patti_web.avviso.edizioni import Edizione
 from patti_web.avviso.province import SIGLE
 from patti_web.avviso.regole import CONDITIONAL_LABELS, ateco_node, check_territory, is_required, normalize_tax_code
-from patti_web.i18n import N_, gettext
+from patti_web.i18n import N_, gettext, ngettext
 from patti_web.i18n import lazy_gettext as _l
 from patti_web.portal import today
-from patti_web.web.forms import EmptyForm, OneTimeTokenMixin, strip
+from patti_web.web.forms import EmptyForm, OneTimeTokenMixin, strip, strip_lines
 from patti_web.web.templating import shown_value
 
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -516,7 +516,7 @@ def text(label, *validators):
 
 
 def long_text(label, *validators):
-    return TextAreaField(label, list(validators), filters=[strip])
+    return TextAreaField(label, list(validators), filters=[strip_lines])
 
 
 def tax_code(label, *, person: bool = False):
@@ -803,6 +803,10 @@ class FabbisognoForm(VersionMixin, OneTimeTokenMixin, SectionForm):
                     or any(not e.form.is_empty() for e in self.fonti))
 
 
+# What a need's code looks like (a tampered value of another shape is refused as an option not listed).
+_CODE_SHAPE = re.compile(r"[A-Za-z0-9_.-]{1,20}")
+
+
 class InterventoForm(VersionMixin, OneTimeTokenMixin, SectionForm):
     model = doc.Intervento
     sezione = "interventi"
@@ -821,7 +825,20 @@ class InterventoForm(VersionMixin, OneTimeTokenMixin, SectionForm):
         for code in (stored.fabbisogni if stored is not None else []):
             if code not in known:
                 choices.append((code, gettext("%(code)s (no longer among the skills needs)", code=code)))
+                known.add(code)
+        # A need ticked on a page opened before someone removed it: still shown ticked, and the person is asked to
+        # untick it (validate_fabbisogni), rather than told to pick "one of the options listed".
+        self._removed_meanwhile = [code for code in (self.fabbisogni.data or [])
+                                   if code not in known and _CODE_SHAPE.fullmatch(code or "")]
+        choices += [(code, gettext("%(code)s (removed meanwhile)", code=code)) for code in self._removed_meanwhile]
         self.fabbisogni.choices = choices
+
+    def validate_fabbisogni(self, field) -> None:
+        if getattr(self, "_removed_meanwhile", None):
+            raise FieldError(problem(field, ngettext(
+                "the skills need %(codes)s was removed after this page was opened: untick it, or add the need again.",
+                "the skills needs %(codes)s were removed after this page was opened: untick them, or add the needs "
+                "again.", len(self._removed_meanwhile), codes=", ".join(self._removed_meanwhile))))
 
 
 # What a change touched, in words (the activity page) --------------------------------------------------------------

@@ -171,7 +171,8 @@ def single_section(domanda_id: int, sezione: str):
 
 def list_page(domanda_id: int, sezione: str):
     """A list section's page: its items, and for a section whose form is on the list (partners) the form to add one
-    (htmx: the list and the form come back in place, the checklist with them out of band)."""
+    (htmx: the list and the form come back in place, the checklist with them out of band). The form's one-time token
+    adds once: the same content again says what it added, something else typed on the same form is kept."""
     section = sezioni.BY_KEY[sezione]
     state = state_for(domanda_id, domande.EDIT if request.method == "POST" else domande.READ)
     if not getattr(SectionForm.of(sezione), "on_the_list", False):
@@ -182,7 +183,12 @@ def list_page(domanda_id: int, sezione: str):
     if request.method == "POST" and form.validate():
         added = _add(section, state, form)
         if isinstance(added, domande.DuplicateSubmission):
-            return _already_added(section, domanda_id, added)
+            if form.is_empty() or _same_as_added(section, state, form, added.elemento):
+                return _already_added(section, domanda_id, added)
+            # The page the browser kept (Back) with something else typed into it: kept, with a fresh token so
+            # that saving it again adds it as another item.
+            form.fresh_token()
+            return _list_area(section, state, form, 409, already=added.elemento, another=True)
         if added is not None:
             if not is_partial_request():
                 return redirect(_return_to(section, domanda_id), 303)
@@ -273,6 +279,7 @@ def item_page(domanda_id: int, sezione: str, item_id: str | None):
         action = form.action(request.form.get("azione"))
         if action != SAVE:
             extra = form.apply(action, current_edition())
+            gone = item_id is not None and found is None  # a source added on the page of an item removed meanwhile
         elif item_id is None and form.validate():
             added = _add(section, state, form)
             if isinstance(added, domande.DuplicateSubmission):
@@ -330,6 +337,7 @@ def remove(domanda_id: int, sezione: str, item_id: str):
                   changed_fields=_labelled(section, state, found[1], changed.changes) if changed else [],
                   title=_("Remove \u201c%(name)s\u201d?", name=name),
                   question=_("\u201c%(name)s\u201d will be removed from the application.", name=name),
+                  citing=section.citing(state.domanda, item_id),
                   confirm=_("Yes, remove it"), back=_return_to(section, domanda_id), status=409 if changed else 200)
 
 
