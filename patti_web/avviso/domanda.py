@@ -55,7 +55,11 @@ def character_problem(text: str) -> str | None:
             char = found.group()
             return _(message, code=f"U+{ord(char):04X}", char=char)
     return None
+
+
 _ID = r"^[A-Za-z0-9_-]*$"
+# A need's code that can be part of an address (F1, not "..."): an imported one of another shape gets a new code.
+SAFE_NEED_ID = re.compile(r"(?!\.+\Z)[A-Za-z0-9_.-]{1,20}")  # to use with fullmatch
 
 
 def Text(max_length: int) -> typing.Any:  # noqa: N802 - a type, used as one

@@ -11,7 +11,6 @@ a list section. Each commits once (through `versions.save` for changes of the do
 from __future__ import annotations
 
 import logging
-import re
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -164,7 +163,6 @@ def added_with(domanda_id: int, user, form_token: str) -> str | None:
 
 # Identifiers of list items ----------------------------------------------------------------------------------------
 
-_SAFE_NEED_ID = re.compile(r"^(?!\.+$)[A-Za-z0-9_.-]+$")
 # Ids that are words of the items' addresses (/partenariato/nuovo): an item cannot have them.
 RESERVED_IDS = frozenset({"nuovo"})
 
@@ -198,7 +196,7 @@ def prepare_for_portal(domanda: doc.Domanda) -> doc.Domanda:
             if not item.id or item.id in RESERVED_IDS:
                 item.id = _new_id(items)
     for need in domanda.fabbisogni:
-        if not _SAFE_NEED_ID.match(need.id) or need.id in RESERVED_IDS:
+        if not doc.SAFE_NEED_ID.fullmatch(need.id) or need.id in RESERVED_IDS:
             old, need.id = need.id, next_need_code(domanda)
             if old.strip():
                 for intervento in domanda.interventi:

@@ -17,9 +17,7 @@ def strip(value):
 def strip_lines(value):
     """A text of several lines as typed, trimmed, with one kind of line break: browsers send a text area's lines
     ending in CR LF, a file or a script in LF, and the same text must not look changed between the two."""
-    if not isinstance(value, str):
-        return value
-    return value.replace("\r\n", "\n").replace("\r", "\n").strip()
+    return strip(value.replace("\r\n", "\n").replace("\r", "\n")) if isinstance(value, str) else value
 
 
 class EmptyForm(FlaskForm):

@@ -803,10 +803,6 @@ class FabbisognoForm(VersionMixin, OneTimeTokenMixin, SectionForm):
                     or any(not e.form.is_empty() for e in self.fonti))
 
 
-# What a need's code looks like (a tampered value of another shape is refused as an option not listed).
-_CODE_SHAPE = re.compile(r"[A-Za-z0-9_.-]{1,20}")
-
-
 class InterventoForm(VersionMixin, OneTimeTokenMixin, SectionForm):
     model = doc.Intervento
     sezione = "interventi"
@@ -827,9 +823,10 @@ class InterventoForm(VersionMixin, OneTimeTokenMixin, SectionForm):
                 choices.append((code, gettext("%(code)s (no longer among the skills needs)", code=code)))
                 known.add(code)
         # A need ticked on a page opened before someone removed it: still shown ticked, and the person is asked to
-        # untick it (validate_fabbisogni), rather than told to pick "one of the options listed".
+        # untick it (validate_fabbisogni), rather than told to pick "one of the options listed" (a value that
+        # cannot be a need's code is still that).
         self._removed_meanwhile = [code for code in (self.fabbisogni.data or [])
-                                   if code not in known and _CODE_SHAPE.fullmatch(code or "")]
+                                   if code not in known and doc.SAFE_NEED_ID.fullmatch(code or "")]
         choices += [(code, gettext("%(code)s (removed meanwhile)", code=code)) for code in self._removed_meanwhile]
         self.fabbisogni.choices = choices
 

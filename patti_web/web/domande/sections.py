@@ -183,7 +183,7 @@ def list_page(domanda_id: int, sezione: str):
     if request.method == "POST" and form.validate():
         added = _add(section, state, form)
         if isinstance(added, domande.DuplicateSubmission):
-            if form.is_empty() or _same_as_added(section, state, form, added.elemento):
+            if _second_click(section, state, form, added.elemento):
                 return _already_added(section, domanda_id, added)
             # The page the browser kept (Back) with something else typed into it: kept, with a fresh token so
             # that saving it again adds it as another item.
@@ -244,9 +244,11 @@ def _already_added(section: sezioni.Sezione, domanda_id: int, again: domande.Dup
     return redirect_to(_return_to(section, domanda_id))
 
 
-def _same_as_added(section: sezioni.Sezione, state: domande.State, form, item_id: str) -> bool:
-    """Is what the form holds what its token already added (a second click), rather than something else typed
-    into the form the browser brought Back?"""
+def _second_click(section: sezioni.Sezione, state: domande.State, form, item_id: str) -> bool:
+    """Is the form what its token already added (a second click; Back to a form the browser emptied), rather than
+    something else typed into the form the browser brought Back?"""
+    if form.is_empty():
+        return True
     found = section.find(state.domanda, item_id)
     try:
         typed = form.to_model()
@@ -283,7 +285,7 @@ def item_page(domanda_id: int, sezione: str, item_id: str | None):
         elif item_id is None and form.validate():
             added = _add(section, state, form)
             if isinstance(added, domande.DuplicateSubmission):
-                if form.is_empty() or _same_as_added(section, state, form, added.elemento):
+                if _second_click(section, state, form, added.elemento):
                     return _already_added(section, domanda_id, added)
                 already, extra["another"] = added.elemento, url_for(
                     f"domande.{section.elemento}", domanda_id=domanda_id, modulo=new_token())
