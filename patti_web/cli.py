@@ -16,13 +16,21 @@ from flask.cli import AppGroup
 from sqlalchemy.exc import SQLAlchemyError
 
 from patti_web import domande
-from patti_web.avviso.domanda import MAX_DOCUMENT_BYTES, DocumentError, Domanda, read_document, write_document
+from patti_web.avviso.domanda import (
+    MAX_DOCUMENT_BYTES,
+    DocumentError,
+    Domanda,
+    character_problem,
+    read_document,
+    write_document,
+)
 from patti_web.avviso.regole import check_application, has_errors
 from patti_web.documenti import build_manifestazione_docx, pdf
 from patti_web.i18n import TIMEZONE, TRANSLATIONS_DIR
 from patti_web.i18n import gettext as _
 from patti_web.persone import accounts
 from patti_web.portal import current_edition
+from patti_web.web.persone.forms import invisible_in
 from patti_web.web.security import external_url
 
 EXIT_OK, EXIT_ERRORS, EXIT_UNREADABLE = 0, 1, 2
@@ -154,7 +162,14 @@ def create_staff_command(email: str, nome: str) -> None:
     email = accounts.normalise_email(email)
     if not email or "@" not in email:
         _fail(_("“%(email)s” is not an email address.", email=email))
-    user, created = accounts.make_staff(email, nome)
+    if nome and (character_problem(nome) or invisible_in(nome) or any(c in nome for c in "\t\r\n")):
+        _fail(_("The name must be one line of text, without control characters."))
+    try:
+        user, created = accounts.make_staff(email, nome)
+    except accounts.HasApplications as error:
+        _fail(_("“%(email)s” owns or works on %(count)s applications: staff may hold no role on an application. "
+                "Hand them over, leave them or delete them first, then make it staff.", email=email,
+                count=error.count))
     click.echo(_("%(email)s is staff: it reads every application and its documents, and changes none.", email=email))
     if created:
         with current_app.test_request_context():

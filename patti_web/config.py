@@ -74,6 +74,9 @@ class Config:
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "patti-db://")
     RATELIMIT_HEADERS_ENABLED = True
     RATELIMIT_ENABLED = _flag("RATELIMIT_ENABLED", True)
+    # At most this many mails to one address, whatever their kind (confirmation, reset, invitation, login link) and
+    # whoever asked: typing somebody's address again and again does not fill their mailbox.
+    PATTI_MAIL_LIMIT = os.environ.get("PATTI_MAIL_LIMIT", "5/hour;20/day")
     # Outgoing mail (password reset links). Without MAIL_SERVER the mail is written to the log (development).
     MAIL_SERVER = os.environ.get("MAIL_SERVER")
     MAIL_PORT = int(os.environ.get("MAIL_PORT", "25"))

@@ -35,7 +35,8 @@ VISITORS = ("anonimo", "altro utente", "lettore", "collaboratore", "titolare", "
 POLICY = {
     "main.home": "public", "main.call": "public", "main.health": "public", "favicon": "public", "static": "public",
     "auth.login": "public", "auth.register": "public", "auth.forgot_password": "public", "auth.logout": "public",
-    "auth.confirm": "token", "auth.reset_password": "token", "persone.accept": "token",
+    "auth.ask_login_link": "public",
+    "auth.confirm": "token", "auth.reset_password": "token", "auth.login_link": "token", "persone.accept": "token",
     "auth.account": "login", "auth.change_password": "login", "auth.logout_everywhere": "login",
     "domande.index": "login", "domande.ateco_search": "login",
     "domande.create": "author", "domande.import_json": "author",
@@ -69,6 +70,7 @@ POST_DATA = {
     "auth.login": {"email": "nessuno@example.it", "password": "sbagliata-di-sicuro"},
     "auth.register": {"nome": "X"},
     "auth.forgot_password": {"email": "nessuno@example.it"},
+    "auth.ask_login_link": {"email": "nessuno@example.it"},
     "auth.change_password": {"attuale": "x"},
     "applications.create": {"titolo": "Nuova"},
     "applications.partnership": {"denominazione": "Officine Nuove", "form_token": "m1"},
@@ -114,14 +116,17 @@ def _application(world: World, valid_doc: dict) -> dict:
     invitation, token = inviti.invite(head.id, owner, "invitato@example.it", "lettore")
     d = domande.load(head.id, None).domanda
     lettore = world.users["lettore"]
+    # A confirmation link works once: the one of an address not confirmed yet.
+    unconfirmed = accounts.register_user(f"da-confermare-{head.id}@example.it", "Da Confermare", "password-di-prova")
     return {"domanda_id": head.id, "partner_id": d.partner[0].id, "sezione": "partenariato",
             # An item of each list section, for its page; the removal page removes a partner.
             "items": {"domande.remove": d.partner[0].id,
                       **{f"domande.{part.elemento}": part.items(d)[0].id for part in sezioni.LISTS}},
             "user_id": world.target.id, "invitation_id": invitation.id, "filename": "patti.css",
             # Each link's own valid token (an invitation to an address none of the visitors has).
-            "tokens": {"persone.accept": token, "auth.confirm": accounts.make_confirmation_token(lettore),
-                       "auth.reset_password": accounts.make_reset_token(lettore)}}
+            "tokens": {"persone.accept": token, "auth.confirm": accounts.make_confirmation_token(unconfirmed),
+                       "auth.reset_password": accounts.make_reset_token(lettore),
+                       "auth.login_link": accounts.make_login_link_token(lettore)}}
 
 
 def _url(rule, values: dict, app) -> str:

@@ -6,12 +6,11 @@ parallel adds all land, uniqueness holds on the version written, and a stale edi
 
 from __future__ import annotations
 
-import os
 import threading
 from collections import Counter
 
 import pytest
-from flask_migrate import downgrade, upgrade
+from flask_migrate import downgrade
 
 from patti_web import domande
 from patti_web.avviso.domanda import Fabbisogno, Partner, read_document, write_document
@@ -22,8 +21,6 @@ from patti_web.portal import current_edition
 from tests.support.samples import partita_iva, sample_domanda
 from tests.support.sandbox import LoggedInClient, make_sandbox_app
 
-PG_URL = os.environ.get("PATTI_TEST_POSTGRES_URL")
-
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def shared(request, tmp_path):
@@ -31,14 +28,9 @@ def shared(request, tmp_path):
     if request.param == "sqlite":
         app = make_sandbox_app(tmp_path, WTF_CSRF_ENABLED=False)
     else:
-        if not PG_URL:
-            pytest.skip("no PostgreSQL server (set PATTI_TEST_POSTGRES_URL)")
-        from test_postgres import postgres_app
+        from test_postgres import fresh_postgres_app
 
-        app = postgres_app()
-        with app.app_context():
-            downgrade(revision="base")
-            upgrade()
+        app = fresh_postgres_app()
     with app.app_context():
         user = accounts.register_user("giulia@example.it", "Giulia", "una password lunga", confirmed=True)
         head = domande.import_domanda(sample_domanda(current_edition(), 6), user)
@@ -254,3 +246,68 @@ def test_people_adding_items_while_others_save_from_old_versions_lose_nothing(pa
         assert getattr(state.domanda.territorio, field) == saves[-1][1], field  # the last acknowledged one
     assert document.revisions() == list(range(1, state.versione + 1))
     print(f"\nadds and stale saves at once: {dict(outcomes)}, version {state.versione}, 0 errors")
+
+
+def test_two_hand_overs_at_once_make_one_owner(shared):
+    """The titolare clicks "make owner" for two members at the same moment (two tabs), ten times over: each time one
+    member becomes the owner, the other click is refused (409 or 403) and changes nothing, the memberships whole."""
+    from patti_web.domande.models import DomandaRecord, Membership
+
+    app, owner_id, application_id = shared
+    app.test_client_class = LoggedInClient
+    seen = Counter()
+    for round_ in range(10):
+        with app.app_context():
+            members = [accounts.register_user(f"membro-{round_}-{i}@example.it", f"Membro {i}", "una password lunga",
+                                              confirmed=True) for i in range(2)]
+            for member in members:
+                db.session.add(Membership(application_id=application_id, user_id=member.id, ruolo="collaboratore"))
+            db.session.commit()
+            member_ids = [m.id for m in members]
+            owner = db.session.get(User, owner_id)
+            clients = [app.test_client(user=owner) for _ in range(2)]
+            db.session.remove()
+        statuses = _at_once([(client, f"/domande/{application_id}/persone/{member}/titolare")
+                             for client, member in zip(clients, member_ids, strict=True)])
+        seen.update(statuses)
+        # The later click finds the application no longer theirs: 409 when it read the owner before the other
+        # click's commit, 403 (a collaboratore may not hand over) when after.
+        assert statuses.count(303) == 1 and set(statuses) - {303} <= {403, 409}, statuses
+        with app.app_context():
+            new_owner = db.session.get(DomandaRecord, application_id).owner_id
+            assert new_owner == member_ids[statuses.index(303)]
+            roles = dict(db.session.execute(db.select(Membership.user_id, Membership.ruolo)
+                                            .where(Membership.application_id == application_id)).all())
+            assert new_owner not in roles and roles[owner_id] == "collaboratore"
+            assert roles[member_ids[1 - statuses.index(303)]] == "collaboratore"
+            db.session.remove()
+        owner_id = new_owner
+    print(f"\nten double hand-overs: {dict(seen)}")
+
+
+def _at_once(posts: list[tuple]) -> list[int]:
+    """POST each (client, url) from its own thread, released together; the statuses in order."""
+    barrier = threading.Barrier(len(posts), timeout=60)
+    statuses: list = [None] * len(posts)
+
+    def post(i: int) -> None:
+        client, url = posts[i]
+        barrier.wait()
+        statuses[i] = client.post(url).status_code
+
+    threads = [threading.Thread(target=post, args=(i,)) for i in range(len(posts))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    return statuses
+
+
+def test_one_login_link_pressed_twice_at_once_logs_in_once(shared):
+    """Four browsers press the same login link at the same moment: one logs in, the others are told it was used."""
+    app, user_id, _application_id = shared
+    with app.app_context():
+        token = accounts.make_login_link_token(db.session.get(User, user_id))
+        db.session.remove()
+    statuses = _at_once([(app.test_client(), f"/accedi/link/{token}") for _ in range(4)])
+    assert sorted(statuses) == [303, 400, 400, 400], statuses

@@ -30,6 +30,18 @@ def postgres_app():
                        "SQLALCHEMY_DATABASE_URI": url})
 
 
+def fresh_postgres_app():
+    """The portal on the test server's database, emptied and built again by the migrations; skips the test when
+    there is no server (CI always starts one, and PATTI_NO_SKIP fails a skip there)."""
+    if not URL:
+        pytest.skip("no PostgreSQL server (set PATTI_TEST_POSTGRES_URL)")
+    app = postgres_app()
+    with app.app_context():
+        downgrade(revision="base")
+        upgrade()
+    return app
+
+
 @pytest.fixture
 def pg_app():
     app = postgres_app()

@@ -5,6 +5,9 @@
 - Every form POST of the portal, as the titolare (and the account forms as a visitor), with the form's own field
   names and extra ones holding any text, huge numbers, control characters, or bytes that are not UTF-8: never a
   500.
+- Every form POST with a JSON body of any shape (any value types, nested, NUL, lists longer than a form allows), on
+  SQLite and on PostgreSQL: 4xx with an Italian message, or done; never a 500. The statuses seen per route are
+  printed (`-s`).
 
 The numbers of examples are set here (settings below); the closing note of issue 10 quotes what a run reported.
 """
@@ -129,6 +132,10 @@ def _fields(app, form_class, **kwargs) -> list[str]:
 def form_routes(app, stored):
     """(url, field names) of every form a titolare can send, on the stored application: every section's pages from
     the registry, then the rest."""
+    return _form_routes(app, stored)
+
+
+def _form_routes(app, stored):
     from patti_web import domande
     from patti_web.avviso import sezioni
     from patti_web.web.domande import forms as f
@@ -203,3 +210,75 @@ def test_the_reader_refuses_huge_integers_and_lone_surrogates_in_words():
                  json.dumps({**VALID, "titolo": "\ud800"}), json.dumps({**VALID, "titolo": math.inf})):
         with pytest.raises(DocumentError):
             read_document(text)
+
+
+# JSON bodies of any shape, on SQLite and PostgreSQL ---------------------------------------------------------------
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def any_database(request, tmp_path):
+    """(client logged in as the titolare, its form routes, the app, what each route answered): the portal on a SQLite
+    file built by the migrations, or on the PostgreSQL server CI starts."""
+    from collections import Counter
+
+    from flask_migrate import downgrade
+
+    from patti_web.extensions import db
+    from patti_web.persone import accounts
+    from tests.support.sandbox import LoggedInClient, make_sandbox_app
+
+    if request.param == "sqlite":
+        app = make_sandbox_app(tmp_path, WTF_CSRF_ENABLED=False)
+    else:
+        from test_postgres import fresh_postgres_app
+
+        app = fresh_postgres_app()
+    app.config["PATTI_PDF_CACHE"] = str(tmp_path / "pdf-cache")
+    seen: Counter = Counter()
+    with app.app_context():
+        from patti_web import domande
+        from patti_web.avviso.domanda import read_document
+
+        user = accounts.register_user("giulia@example.it", "Giulia Bianchi", "password-di-prova", confirmed=True)
+        stored = domande.import_domanda(read_document(json.dumps(VALID)), user)
+        routes = _form_routes(app, stored)
+        app.test_client_class = LoggedInClient
+        client = app.test_client(user=user)
+        yield client, routes, app, seen
+        db.session.remove()
+        if request.param == "postgresql":
+            downgrade(revision="base")
+        db.engine.dispose()
+    print(f"\nJSON bodies on {request.param}: {sum(seen.values())} examples")
+    for (route, status), count in sorted(seen.items()):
+        print(f"  {route}: {status} x{count}")
+
+
+def _route_of(app, url: str) -> str:
+    return app.url_map.bind("localhost").match(url, method="POST")[0]
+
+
+FORM_SHAPED = st.one_of(TEXTS, st.lists(TEXTS, max_size=3))
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_no_json_body_of_any_shape_answers_500(any_database, monkeypatch, data):
+    client, routes, app, seen = any_database
+    _limits_off(monkeypatch)
+    url, names = data.draw(st.sampled_from(routes), label="form")
+    keys = st.sampled_from(names) | st.text(ANY_CHARACTER.filter(lambda c: not 0xD800 <= ord(c) <= 0xDFFF), max_size=8)
+    body = data.draw(st.one_of(
+        st.dictionaries(keys, FORM_SHAPED, max_size=10),  # the shape of a form: it reaches the form's checks
+        st.dictionaries(keys, JSON_VALUES, max_size=8),  # any value types
+        JSON_VALUES,  # not even an object
+        st.builds(lambda n: {f"fonti-{i}-titolo": f"Studio {i}" for i in range(n)} | {"azione": "aggiungi-fonte"},
+                  st.integers(40, 60)),  # more sources than a need may have
+    ), label="body")
+    headers = {"HX-Request": "true"} if data.draw(st.booleans(), label="htmx") else {}
+    response = client.post(url, data=_dumps(body), content_type="application/json", headers=headers)
+    seen[(_route_of(app, url), response.status_code)] += 1
+    event(f"{response.status_code}")
+    assert response.status_code < 500, (url, body, response.status_code)
+    if 400 <= response.status_code < 500:
+        assert 'lang="it"' in response.get_data(as_text=True) or response.status_code in (409, 422)

@@ -435,15 +435,48 @@ def test_an_address_mail_would_not_reach_as_written_is_refused(app, client, owne
     assert db.session.scalar(select(func.count()).select_from(User)) == 1 and _mails(app) == []
 
 
-def test_staff_invited_to_an_application_still_create_nothing(app, owner_client, stored, make_user):
+def test_staff_cannot_be_invited_handed_an_application_or_given_a_role(app, owner_client, stored, user, make_user):
     staff = make_user(email="staff@regione.example.it")
     staff.staff = True
     db.session.commit()
-    link = _invite(app, owner_client, stored, staff.email)
-    client = app.test_client()
-    _log_in(client, staff.email)
-    assert client.post(link).status_code == 303
-    assert client.post(f"/domande/{stored.id}/duplica", data={"form_token": "s"}).status_code == 403
+    refused = owner_client.post(f"/domande/{stored.id}/persone/invita", data={"email": staff.email,
+                                                                                "ruolo": "collaboratore"})
+    assert refused.status_code == 422 and "personale dell&#39;ufficio" in refused.get_data(as_text=True)
+    assert _mails(app, staff.email) == []
+    with pytest.raises(inviti.StaffAccount):
+        inviti.invite(stored.id, user, staff.email, "collaboratore")
+
+
+def test_staff_stay_read_only_whatever_their_account_holds(app, owner_client, stored, user, make_user, runner):
+    """An invitation accepted, or a membership made, before the account became staff gives it nothing to edit."""
+    later_staff = make_user(email="poi.staff@regione.example.it")
+    link = _invite(app, owner_client, stored, later_staff.email)
+    staff_client = app.test_client()
+    _log_in(staff_client, later_staff.email)
+    # Made staff with an invitation still open: the command refuses nothing (no role yet), the invitation dies.
+    assert runner.invoke(args=["patti", "create-staff", later_staff.email]).exit_code == 0
+    _log_in(staff_client, later_staff.email)
+    assert staff_client.post(link).status_code == 400
+    # A membership from before (made directly, as an older release could have): still read only.
+    db.session.add(Membership(application_id=stored.id, user_id=later_staff.id, ruolo="collaboratore"))
+    db.session.commit()
+    assert domande.get_head(stored.id, later_staff).ruolo == domande.STAFF
+    assert staff_client.get(f"/domande/{stored.id}/capofila").status_code == 403
+    assert staff_client.post(f"/domande/{stored.id}/capofila", data={"titolo": "preso"}).status_code == 403
+    assert staff_client.post(f"/domande/{stored.id}/duplica", data={"form_token": "s"}).status_code == 403
+    # Handing it over to the staff account is refused, and nothing changes.
+    handed = owner_client.post(f"/domande/{stored.id}/persone/{later_staff.id}/titolare")
+    assert handed.status_code == 409 and "personale dell&#39;ufficio" in handed.get_data(as_text=True)
+    assert db.session.get(DomandaRecord, stored.id).owner_id == user.id
+    assert staff_client.post(f"/domande/{stored.id}/elimina").status_code == 403
+    assert staff_client.post(f"/domande/{stored.id}/persone/invita", data={"email": "x@example.it",
+                                                                           "ruolo": "lettore"}).status_code == 403
+
+
+def test_an_account_with_applications_is_not_made_staff(app, runner, stored, user):
+    result = runner.invoke(args=["patti", "create-staff", user.email])
+    assert result.exit_code != 0 and "1 domande" in result.output
+    assert not db.session.get(User, user.id).staff
 
 
 def test_logging_out_drops_the_forms_this_browser_kept(app, stored, user):
@@ -461,3 +494,207 @@ def test_logging_out_drops_the_forms_this_browser_kept(app, stored, user):
     response = browser.post("/esci")
     assert any(c.startswith("patti_moduli=;") for c in response.headers.getlist("Set-Cookie"))
     assert db.session.scalar(select(func.count()).select_from(PendingForm)) == 0
+
+
+# Round two (issue 14): limits that hold, names that are names, links that work once ---------------------------------
+
+
+def test_a_json_list_of_addresses_counts_towards_the_limit_of_the_address_the_form_reads(app, user):
+    statuses = [app.test_client().post("/accedi", json={"email": [user.email], "password": f"sbagliata-{i}"},
+                                       environ_base={"REMOTE_ADDR": f"10.0.0.{i}"}).status_code for i in range(25)]
+    assert statuses[:5] == [422] * 5 and set(statuses[5:]) == {429}
+    right = app.test_client().post("/accedi", json={"email": [user.email], "password": PASSWORD},
+                                   environ_base={"REMOTE_ADDR": "10.0.1.1"})
+    assert right.status_code == 429
+    # Upper case and spaces are the same address to the form, and to the limit.
+    assert _log_in(app.test_client(), f"  {user.email.upper()} ").status_code == 429
+
+
+def test_reset_mails_asked_with_a_json_list_are_limited_too(app, user):
+    statuses = [app.test_client().post("/password-dimenticata", json={"email": [user.email, "x@example.it"]},
+                                       environ_base={"REMOTE_ADDR": f"10.0.0.{i}"}).status_code for i in range(8)]
+    assert statuses == [303] * 3 + [429] * 5
+    assert len(_mails(app, user.email)) == 3
+
+
+def test_one_address_gets_at_most_five_mails_an_hour_whoever_asks(app, make_user):
+    """Confirmation, "already registered", reset and invitation mails together: typing somebody's address from many
+    clients does not fill their mailbox. Login links have a rhythm of their own: one every 10 minutes."""
+    victim = make_user(email="vittima@example.it")
+    asks = [("/registrati", {"nome": "Chiunque", "email": victim.email, "password": NEW_PASSWORD,
+                             "password_conferma": NEW_PASSWORD}),
+            ("/password-dimenticata", {"email": victim.email}), ("/accedi/link", {"email": victim.email})] * 4
+    for i, (path, data) in enumerate(asks):
+        assert app.test_client().post(path, data=data, environ_base={"REMOTE_ADDR": f"10.0.2.{i}"}).status_code \
+            in (303, 429)
+    mails = _mails(app, victim.email)
+    logins = [m for m in mails if "/accedi/link/" in m.get_content()]
+    assert len(mails) - len(logins) == 5 and len(logins) == 1
+
+
+def test_the_limits_on_mail_count_whether_or_not_the_address_has_an_account(app, client):
+    """Else the time a page takes (one more write when the account exists) would tell who has one."""
+    app.config["PATTI_MAIL_LIMIT"] = "3/hour"
+    for i in range(3):
+        app.test_client().post("/password-dimenticata", data={"email": "nessuno@example.it"},
+                               environ_base={"REMOTE_ADDR": f"10.0.3.{i}"})
+    form = {"nome": "Nessuno", "email": "nessuno@example.it", "password": NEW_PASSWORD,
+            "password_conferma": NEW_PASSWORD}
+    assert client.post("/registrati", data=form).status_code == 303
+    assert _mails(app, "nessuno@example.it") == []  # the three asks above spent this address's share
+
+
+def test_a_locked_out_owner_gets_in_with_a_login_link(app, user):
+    for i in range(5):
+        _log_in(app.test_client(), user.email, f"sbagliata-{i}")
+    owner = app.test_client()
+    limited = _log_in(owner, user.email)
+    page = limited.get_data(as_text=True)
+    assert limited.status_code == 429 and "Inviatemi un link di accesso" in page
+    assert f'value="{user.email}"' in page  # what was typed stays
+    assert owner.post("/accedi/link", data={"email": user.email}).status_code == 303
+    link = _link(_mails(app, user.email)[-1], "/accedi/link/")
+    assert owner.get(link).status_code == 200  # a page with a button: a mail scanner opening it spends nothing
+    assert owner.post(link).status_code == 303
+    assert owner.get("/domande").status_code == 200
+    # Once: the same link again does not log in.
+    assert app.test_client().post(link).status_code == 400
+    # The password is still limited for whoever keeps guessing.
+    assert _log_in(app.test_client(), user.email).status_code == 429
+
+
+def test_an_attacker_asking_for_links_and_mails_cannot_keep_the_owner_out(app, user):
+    """The attacker spends the address's share of mails and its password attempts, and asks for login links
+    itself: the link mailed at its request lands in the owner's mailbox, and works for the owner."""
+    attacker = [app.test_client() for _ in range(12)]
+    attacker[0].post("/accedi/link", data={"email": user.email})
+    for i in range(1, 6):
+        attacker[i].post("/password-dimenticata", data={"email": user.email}, environ_base={"REMOTE_ADDR": "10.9.0.1"})
+    for i in range(6, 12):
+        _log_in(attacker[i], user.email, f"sbagliata-{i}")
+    owner = app.test_client()
+    assert _log_in(owner, user.email).status_code == 429
+    assert owner.post("/accedi/link", data={"email": user.email}).status_code == 303  # nothing new: one a moment ago
+    links = [m for m in _mails(app, user.email) if "/accedi/link/" in m.get_content()]
+    assert len(links) == 1
+    assert owner.post(_link(links[0], "/accedi/link/")).status_code == 303
+    assert owner.get("/domande").status_code == 200
+
+
+def test_a_login_link_never_hands_over_an_address_nobody_confirmed(app, client):
+    """Someone registers your address (unconfirmed, with their password): a login link must not confirm it for them
+    when you use it."""
+    form = {"nome": "Intruso", "email": "vittima@example.it", "password": NEW_PASSWORD,
+            "password_conferma": NEW_PASSWORD}
+    assert client.post("/registrati", data=form).status_code == 303
+    before = len(_mails(app, "vittima@example.it"))
+    assert app.test_client().post("/accedi/link", data={"email": "vittima@example.it"}).status_code == 303
+    assert len(_mails(app, "vittima@example.it")) == before  # no link for an address nobody confirmed
+    token = accounts.make_login_link_token(accounts.get_user_by_email("vittima@example.it"))
+    assert app.test_client().post(f"/accedi/link/{token}").status_code == 400
+    assert accounts.get_user_by_email("vittima@example.it").email_confermata_at is None
+
+
+def test_a_login_link_dies_with_a_new_password_and_with_its_minutes(app, user, monkeypatch):
+    token = accounts.make_login_link_token(user)
+    accounts.reset_password(db.session.get(User, user.id), NEW_PASSWORD)
+    assert app.test_client().post(f"/accedi/link/{token}").status_code == 400
+    token = accounts.make_login_link_token(db.session.get(User, user.id))
+    monkeypatch.setattr(accounts, "LOGIN_LINK_MAX_AGE", -1)
+    assert app.test_client().post(f"/accedi/link/{token}").status_code == 400
+
+
+def test_a_confirmation_link_works_once(app, client):
+    form = {"nome": "Nuova Persona", "email": "nuova@example.it", "password": NEW_PASSWORD,
+            "password_conferma": NEW_PASSWORD}
+    assert client.post("/registrati", data=form).status_code == 303
+    link = _link(_mails(app, "nuova@example.it")[-1], "/conferma/")
+    assert client.post(link, data={"password": NEW_PASSWORD}).status_code == 303
+    client.post("/esci")
+    again = app.test_client().post(link, data={"password": NEW_PASSWORD})
+    assert again.status_code == 400 and "già stato usato" in again.get_data(as_text=True)
+    assert app.test_client().get("/domande").status_code == 303
+
+
+@pytest.mark.parametrize("nome", ["Mario\r\nBcc: x@example.it", "Mario\tRossi", "\u202eissoR oiraM", "Mario \x07",
+                                  "Mario\x9bRossi", "Ma\u200brio", "\u3164", "Mario\u2028Rossi", "12345",
+                                  "Mario\U000e0041", "Ma\u0301\u0301\u0301rio"])
+def test_a_name_that_is_not_a_name_is_refused_next_to_its_field(app, client, nome):
+    response = client.post("/registrati", data={"nome": nome, "email": "mario@example.it", "password": NEW_PASSWORD,
+                                                "password_conferma": NEW_PASSWORD})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422 and 'href="#nome"' in page
+    assert db.session.scalar(select(func.count()).select_from(User)) == 0 and _mails(app) == []
+
+
+@pytest.mark.parametrize("address", ["u1@ex\u0430mple.it", "u1@example.\u0456t", "m\u0430rio@example.it"])
+def test_an_address_that_mixes_alphabets_is_refused(app, client, owner_client, stored, user, address):
+    response = client.post("/registrati", data={"nome": "Omonimo", "email": address, "password": NEW_PASSWORD,
+                                                "password_conferma": NEW_PASSWORD})
+    assert response.status_code == 422 and "alfabeti diversi" in response.get_data(as_text=True)
+    invited = owner_client.post(f"/domande/{stored.id}/persone/invita", data={"email": address, "ruolo": "lettore"})
+    assert invited.status_code == 422 and "alfabeti diversi" in invited.get_data(as_text=True)
+    assert db.session.scalar(select(func.count()).select_from(User)) == 1
+
+
+def test_an_address_in_one_alphabet_at_a_domain_in_another_is_not_mixed():
+    from patti_web.web.persone.forms import mixes_scripts
+
+    assert not mixes_scripts("\u0438\u0432\u0430\u043d@example.it")
+    assert not mixes_scripts("giulia.bianchi@comune.brescia.it")
+    assert mixes_scripts("giulia@\u0441omune.it")
+
+
+def test_deleting_an_application_deletes_its_pdfs_and_its_id_is_never_reused(tmp_path, valid_doc):
+    from pathlib import Path
+
+    from patti_web.avviso.domanda import read_document
+    from tests.support.sandbox import make_sandbox_app
+
+    (tmp_path / "file").mkdir()
+    app = make_sandbox_app(tmp_path / "file", WTF_CSRF_ENABLED=False)  # a file database built by the migrations
+    with app.app_context():
+        owner = accounts.register_user("titolare@example.it", "Titolare", PASSWORD, confirmed=True)
+        first = domande.import_domanda(read_document(json.dumps(valid_doc)), owner)
+        folder = Path(app.config["PATTI_PDF_CACHE"]) / str(first.id)
+        folder.mkdir(parents=True)
+        (folder / "kept.pdf").write_bytes(b"%PDF-1.7 of the deleted application")
+        client = app.test_client()
+        _log_in(client, owner.email)
+        assert client.post(f"/domande/{first.id}/elimina").status_code == 303
+        assert not folder.exists()
+        second = domande.import_domanda(read_document(json.dumps(valid_doc)), owner)
+        assert second.id > first.id  # the last row deleted, and still its id is not given again
+        db.session.remove()
+
+
+def test_a_need_with_all_its_sources_says_so_instead_of_adding_one(auth_client, stored):
+    from helpers import document_of, form_fields
+
+    need = document_of(stored.id).fabbisogni[0].id
+    url = f"/domande/{stored.id}/fabbisogni/{need}"
+    form = form_fields(auth_client.get(url).get_data(as_text=True))
+    for name in [name for name in form if name.startswith("fonti-")]:
+        del form[name]
+    form.update({f"fonti-{i}-titolo": f"Studio {i}" for i in range(50)})
+    form["azione"] = "aggiungi-fonte"
+    response = auth_client.post(url, data=form)
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422 and "al massimo 50 fonti" in page
+    assert page.count('name="fonti-') >= 50 * 4 and 'value="aggiungi-fonte"' not in page
+    assert 'value="Studio 49"' in page  # what was typed stays
+
+
+@pytest.mark.parametrize("path", ["/accedi", "/registrati", "/password-dimenticata", "/accedi/link"])
+def test_a_file_where_a_form_expects_a_text_is_refused_in_words(app, path):
+    from io import BytesIO
+
+    response = app.test_client().post(path, data={"email": (BytesIO(b"x@example.it"), "e.txt"), "password": "abc",
+                                                  "nome": "X"}, content_type="multipart/form-data")
+    assert response.status_code == 400 and "un file dove il modulo si aspetta un testo" in response.get_data(
+        as_text=True)
+
+
+def test_json_nested_deeper_than_the_reader_goes_is_refused_in_words(app):
+    response = app.test_client().post("/accedi", data="[" * 5000 + "]" * 5000, content_type="application/json")
+    assert response.status_code == 400 and "non sono JSON valido" in response.get_data(as_text=True)

@@ -251,10 +251,14 @@ def test_malformed_values_are_refused_field_by_field_keeping_everything_typed(cl
 
 def test_the_forms_share_the_readers_limits(client, stored, valid_doc):
     response = client.post(f"/domande/{stored.id}/capofila",
-                           data=capofila_form(valid_doc, denominazione="Ente\x00nullo", titolo="T" * 301))
+                           data=capofila_form(valid_doc, denominazione="Ente\x01nullo", titolo="T" * 301))
     assert response.status_code == 422
     box = re.search(r'<div class="error-summary".*?</div>', response.get_data(as_text=True), re.S).group(0)
     assert set(re.findall(r'href="#(\w+)"', box)) == {"denominazione", "titolo"}
+    assert domande.get_head(stored.id, None).versione == 1
+    # A NUL, which no form sends (and PostgreSQL refuses in any text), is refused before the form is read.
+    nul = client.post(f"/domande/{stored.id}/capofila", data=capofila_form(valid_doc, denominazione="Ente\x00nullo"))
+    assert nul.status_code == 400 and "carattere nullo" in nul.get_data(as_text=True)
     assert domande.get_head(stored.id, None).versione == 1
 
 

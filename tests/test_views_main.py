@@ -78,4 +78,4 @@ def test_a_post_without_csrf_token_is_refused_in_italian(app):
 
 
 def test_health(client):
-    assert client.get("/salute").get_json() == {"stato": "ok"}
+    assert client.get("/salute").get_json() == {"stato": "ok", "database": "accetta scritture"}

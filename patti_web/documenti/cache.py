@@ -1,18 +1,19 @@
 """The PDF/A of a stored application's documents, converted once: kept by the DOCX's SHA-256 in the application's
 folder of PATTI_PDF_CACHE (default instance/pdf-cache). What is older than the application's last change belonged
-to an earlier version and goes when a new PDF is made."""
+to an earlier version and goes when a new PDF is made; the whole folder goes when the application is deleted."""
 
 from __future__ import annotations
 
 import hashlib
 import logging
+import shutil
 from datetime import UTC
 from pathlib import Path
 
 from flask import current_app
 
 from patti_web.documenti import pdf
-from patti_web.domande import State
+from patti_web.domande import State, when_deleted
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +29,14 @@ class NoPdf(Exception):
 def _folder(domanda_id: int) -> Path:
     root = Path(current_app.config["PATTI_PDF_CACHE"] or Path(current_app.instance_path) / "pdf-cache")
     return root / str(domanda_id)
+
+
+@when_deleted
+def forget(domanda_id: int) -> None:
+    """Delete the PDFs kept for a deleted application (patti_web.domande.delete_domanda calls it)."""
+    folder = _folder(domanda_id)
+    if folder.exists():
+        shutil.rmtree(folder)
 
 
 def pdfs_of(state: State, documents: list[bytes]) -> list[bytes]:

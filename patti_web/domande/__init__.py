@@ -46,6 +46,7 @@ from patti_web.domande.operations import (
     revisions,
     save_section,
     update_item,
+    when_deleted,
 )
 from patti_web.domande.versions import Busy, DuplicateSubmission, Refused
 
@@ -54,5 +55,5 @@ __all__ = [
     "Analysis", "Busy", "Change", "Conflict", "DuplicateSubmission", "FieldChange", "Forbidden", "Head", "ItemGone",
     "NotFound", "Refused", "Saved", "State", "activity", "add_item", "added_with", "analyse", "create_domanda",
     "delete_domanda", "duplicate_domanda", "flatten", "get_head", "get_item", "import_domanda", "is_db_id",
-    "list_domande", "load", "next_need_code", "remove_item", "revisions", "save_section", "update_item",
+    "list_domande", "load", "next_need_code", "remove_item", "revisions", "save_section", "update_item", "when_deleted",
 ]

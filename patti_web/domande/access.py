@@ -1,6 +1,8 @@
 """Who may do what with an application, decided with its columns in the same statement that reads them.
 
 The titolare (the owner) may do everything, a collaboratore edits the content, a lettore and staff read and download.
+Staff read only, by construction: an account that is staff has the staff role on every application, whatever
+membership it may hold (and patti_web.persone refuses to give it one).
 An application someone has no role in does not exist for them (NotFound, a 404); one they may read but not change
 answers Forbidden (a 403).
 """
@@ -104,7 +106,8 @@ def get_head(domanda_id: int, user, allowed: frozenset[str] = READ) -> Head:
         return Head(*row)
     # Plain columns through the session's connection: no ORM objects to build on the hottest path of every page.
     row = connection.execute(_HEAD_FOR_USER, {"id": domanda_id, "user": user.id}).one_or_none()
-    role = (row[-1] or (STAFF if is_staff(user) else None)) if row is not None else None
+    # Staff read, whatever else their account holds: no invitation, hand-over or older membership makes them edit.
+    role = (STAFF if is_staff(user) else row[-1]) if row is not None else None
     if role is None:
         raise NotFound(domanda_id)
     if role not in allowed:
@@ -117,4 +120,5 @@ def heads_of(user) -> list[Head]:
     query, whatever their number)."""
     query = _LIST if is_staff(user) else _LIST_OF_MEMBER
     rows = db.session.execute(query, {"user": user.id}).all()
-    return [Head(*row[:-1], ruolo=row[-1] or STAFF) for row in rows]
+    staff = is_staff(user)
+    return [Head(*row[:-1], ruolo=STAFF if staff else row[-1]) for row in rows]

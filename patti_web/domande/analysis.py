@@ -155,6 +155,11 @@ class VersionCache:
             while len(self._items) > self.size:
                 self._items.popitem(last=False)
 
+    def forget(self, domanda_id: int) -> None:
+        """Drop what is kept of a deleted application."""
+        with self._lock:
+            self._items.pop(domanda_id, None)
+
 
 def cache() -> VersionCache:
     """This app's cache (tests build many apps whose ids restart at 1: one cache per app)."""

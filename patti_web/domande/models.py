@@ -63,7 +63,10 @@ class DomandaRecord(db.Model):
 
     owner: Mapped[User | None] = relationship(back_populates="domande")
 
-    __table_args__ = (UniqueConstraint("owner_id", "creation_token", name="uq_application_owner_id_creation_token"),)
+    # Ids are never used twice (SQLite AUTOINCREMENT; PostgreSQL's sequences never go back): a deleted
+    # application's id, and whatever was kept under it, never names another.
+    __table_args__ = (UniqueConstraint("owner_id", "creation_token", name="uq_application_owner_id_creation_token"),
+                      {"sqlite_autoincrement": True})
 
     def __repr__(self) -> str:
         return f"<DomandaRecord {self.id} v{self.versione} {self.titolo!r}>"
@@ -74,7 +77,8 @@ class Membership(db.Model):
     lettore reads it and downloads its documents."""
 
     __tablename__ = "membership"
-    __table_args__ = (UniqueConstraint("application_id", "user_id", name="uq_membership_application_id_user_id"),)
+    __table_args__ = (UniqueConstraint("application_id", "user_id", name="uq_membership_application_id_user_id"),
+                      {"sqlite_autoincrement": True})
 
     id: Mapped[int] = mapped_column(primary_key=True)
     application_id: Mapped[int] = mapped_column(ForeignKey("application.id", ondelete="CASCADE"), index=True)
@@ -95,6 +99,7 @@ class Revision(db.Model):
         UniqueConstraint("application_id", "versione", name="uq_revision_application_id_versione"),
         # A form's one-time token: the same "add" form submitted twice makes one revision, not two.
         UniqueConstraint("application_id", "form_token", name="uq_revision_application_id_form_token"),
+        {"sqlite_autoincrement": True},
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -23,7 +23,7 @@ from datetime import UTC, datetime
 import jsonpatch
 from pydantic import BaseModel, ValidationError
 from sqlalchemy import bindparam, insert, select, update
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from patti_web.avviso import domanda as doc
 from patti_web.domande.access import EDIT, Head, NotFound, get_head
@@ -31,6 +31,7 @@ from patti_web.domande.analysis import State, analyse, cache, load, summary_of
 from patti_web.domande.models import DomandaRecord, Revision
 from patti_web.extensions import db
 from patti_web.persone.models import User
+from patti_web.storage import is_contention, unavailable_or_none
 
 log = logging.getLogger(__name__)
 
@@ -180,6 +181,17 @@ def added_by(domanda_id: int, form_token: str) -> tuple[str, str] | None:
     return (row[0], row[1]) if row is not None else None
 
 
+def _give_up_unless_contention(error: DBAPIError) -> None:
+    """Retry only what waiting cures (another save's lock): storage that cannot write raises Unavailable, anything
+    else as it is."""
+    if is_contention(error):
+        return
+    unavailable = unavailable_or_none(error)
+    if unavailable is not None:
+        raise unavailable from error
+    raise error
+
+
 def save(domanda_id: int, user, *, sezione: str, azione: str, change: Callable[[Draft], object],
          elemento: str | Callable[[object], str] = "", form_token: str | None = None) -> tuple[State, object]:
     """Apply `change` to the current version and store the result as the next version; return it and what
@@ -192,8 +204,9 @@ def save(domanda_id: int, user, *, sezione: str, azione: str, change: Callable[[
             # writer), so that the other saves of this application wait their turn instead of losing the race
             # again and again; what is read next is the version this save builds on.
             locked = db.session.execute(_LOCK, {"locked_id": head.id}).rowcount
-        except OperationalError as exc:  # SQLite: the write lock stayed busy longer than its timeout
+        except DBAPIError as exc:  # SQLite: the write lock stayed busy longer than its timeout
             db.session.rollback()
+            _give_up_unless_contention(exc)
             log.info("save of application %s: retry %s after %s", head.id, attempt + 1, type(exc).__name__)
             continue
         if not locked:
@@ -233,9 +246,11 @@ def save(domanda_id: int, user, *, sezione: str, azione: str, change: Callable[[
                     **dict(zip(("patch", "reverse"), draft.patches(after), strict=True)),
                 ))
                 db.session.commit()
-        except (IntegrityError, OperationalError) as exc:
+        except DBAPIError as exc:
             # Another save took this version (or, on SQLite, held the write lock too long): start again.
             db.session.rollback()
+            if not isinstance(exc, IntegrityError):
+                _give_up_unless_contention(exc)
             log.info("save of application %s: retry %s after %s", head.id, attempt + 1, type(exc).__name__)
             time.sleep(0.005 * (attempt + 1))
             continue

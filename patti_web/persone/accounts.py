@@ -15,6 +15,8 @@ import hashlib
 import hmac
 import logging
 import secrets
+import threading
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
@@ -22,18 +24,22 @@ from functools import lru_cache
 from flask import current_app
 from flask_login import UserMixin
 from itsdangerous import BadData, URLSafeTimedSerializer
-from sqlalchemy import bindparam, delete, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import bindparam, delete, func, select, update
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 from zxcvbn import zxcvbn
 
+from patti_web.domande.models import DomandaRecord, Membership
 from patti_web.extensions import db
-from patti_web.persone.models import LoginSession, User
+from patti_web.persone.models import Invitation, LoginSession, User
+from patti_web.storage import is_contention, is_storage_failure, storage_failure
 
 log = logging.getLogger(__name__)
 
 RESET_SALT = "reset-password"
 CONFIRM_SALT = "confirm-email"
+LOGIN_LINK_SALT = "login-link"
+LOGIN_LINK_MAX_AGE = 15 * 60
 DEFAULT_RESET_MAX_AGE = 3600
 CONFIRM_MAX_AGE = 48 * 3600
 # zxcvbn's score: 0 (guessed in under 10^3 tries) .. 4 (over 10^10). Below 3 (10^8 tries) a password is refused.
@@ -83,7 +89,12 @@ def load_account(session_key: str) -> Account | None:
     """The account of a session cookie's key (Flask-Login's user loader), or None when that login has ended."""
     if not session_key or len(session_key) > 100:
         return None
-    row = db.session.connection().execute(_ACCOUNT_BY_SESSION, {"session": _digest(session_key)}).one_or_none()
+    digest = _digest(session_key)
+    if _ENDING:
+        _finish_ending()
+        if digest in _ENDING:
+            return None
+    row = db.session.connection().execute(_ACCOUNT_BY_SESSION, {"session": digest}).one_or_none()
     if row is None or row.created_at < _now() - session_max_age():
         return None
     return Account(row.id, row.email, row.nome, bool(row.staff), session_key)
@@ -99,10 +110,50 @@ def start_session(user: User) -> Account:
     return Account(user.id, user.email, user.nome, bool(user.staff), key)
 
 
-def end_session(session_key: str) -> None:
-    """Log this browser out: its key opens nothing any more; commits."""
-    db.session.execute(delete(LoginSession).where(LoginSession.id == _digest(session_key)))
-    db.session.commit()
+# Logins ended while the database could not write: refused by this process at once, deleted when it can write
+# again (tried at most every RETRY_ENDING seconds, by the next request that looks a login up).
+_ENDING: set[str] = set()
+_ENDING_LOCK = threading.Lock()
+_ENDING_TRIED = [0.0]
+RETRY_ENDING = 10.0
+
+
+def end_session(session_key: str) -> bool:
+    """Log this browser out: its key opens nothing any more; commits. False when the database could not write: the
+    caller still drops the cookie's key, this process refuses the login from now on, and the row goes as soon as the
+    database accepts writes again (until then another process could still accept a copy of the cookie)."""
+    digest = _digest(session_key)
+    try:
+        db.session.execute(delete(LoginSession).where(LoginSession.id == digest))
+        db.session.commit()
+    except DBAPIError as error:
+        db.session.rollback()
+        if not is_storage_failure(error) and not is_contention(error):
+            raise
+        log.error("logout: the login could not be ended on the server: %s", storage_failure(error) or "busy",
+                  exc_info=error)
+        with _ENDING_LOCK:
+            _ENDING.add(digest)
+        return False
+    return True
+
+
+def _finish_ending() -> None:
+    """Delete the logins ended while the database could not write, if it can now (at most every RETRY_ENDING s)."""
+    with _ENDING_LOCK:
+        if not _ENDING or time.monotonic() - _ENDING_TRIED[0] < RETRY_ENDING:
+            return
+        _ENDING_TRIED[0] = time.monotonic()
+        pending = set(_ENDING)
+    try:
+        with db.engine.begin() as connection:
+            connection.execute(delete(LoginSession).where(LoginSession.id.in_(pending)))
+    except DBAPIError as error:
+        log.warning("logins ended during a storage failure: still not deleted (%s)", storage_failure(error))
+        return
+    with _ENDING_LOCK:
+        _ENDING.difference_update(pending)
+    log.info("%s logins ended during a storage failure are now deleted", len(pending))
 
 
 def _end_all_sessions(user_id: int) -> int:
@@ -254,17 +305,40 @@ def reset_password(user: User, new: str) -> None:
     db.session.commit()
 
 
+class HasApplications(ValueError):
+    """The account owns or works on applications: staff may hold no role on one (hand them over or leave first)."""
+
+    def __init__(self, count: int):
+        super().__init__(count)
+        self.count = count
+
+
+def roles_held(user_id: int) -> int:
+    """How many applications the account owns or is a member of."""
+    owned = db.session.scalar(select(func.count()).where(DomandaRecord.owner_id == user_id))
+    member = db.session.scalar(select(func.count()).where(Membership.user_id == user_id))
+    return int(owned or 0) + int(member or 0)
+
+
 def make_staff(email: str, nome: str = "") -> tuple[User, bool]:
     """Make the account of `email` staff, creating it (with no usable password) if there is none; its logins end (a
-    role changes: log in again). Returns the account and whether it is new; commits."""
+    role changes: log in again), the invitations still open for its address are revoked. Returns the account and
+    whether it is new; commits.
+
+    :raises HasApplications: the account owns or works on applications (staff hold no role on any).
+    """
     user = get_user_by_email(email)
     created = user is None
+    if user is not None and (held := roles_held(user.id)):
+        raise HasApplications(held)
     if created:
         user = _new_user(normalise_email(email), nome or normalise_email(email),
                          hash_password(secrets.token_urlsafe(32)), confirmed=True)
     user.staff = True
     _confirm(user)
     _end_all_sessions(user.id)
+    db.session.execute(update(Invitation).where(Invitation.email == user.email, Invitation.accepted_at.is_(None),
+                                                Invitation.revoked_at.is_(None)).values(revoked_at=_now()))
     db.session.commit()
     return user, created
 
@@ -333,3 +407,50 @@ def user_from_confirmation_token(token: str) -> User | None:
     if user is None or user.email != data["email"] or not hmac.compare_digest(_fingerprint(user), data["pw"]):
         return None
     return user
+
+
+def make_login_link_token(user: User) -> str:
+    """A signed token that logs `user` in once within LOGIN_LINK_MAX_AGE: for an owner whose address is limited by
+    somebody else's wrong passwords (their mailbox proves who they are, as a reset link does)."""
+    return _serializer(LOGIN_LINK_SALT).dumps({"id": user.id, "email": user.email, "pw": _fingerprint(user),
+                                               "at": time.time()})
+
+
+@dataclass(frozen=True)
+class LoginLink:
+    user: User
+    issued_at: float
+
+
+def login_link_of(token: str) -> LoginLink | None:
+    """The user and moment of a valid login link, or None: forged, older than LOGIN_LINK_MAX_AGE, mailed before a
+    login link was last used (each works once), the password or address changed since, or the address never
+    confirmed (whoever registered it may not be who reads its mail: a link must not hand them that account)."""
+    try:
+        data = _serializer(LOGIN_LINK_SALT).loads(token, max_age=LOGIN_LINK_MAX_AGE)
+    except BadData:
+        return None
+    if not isinstance(data, dict) or not isinstance(data.get("id"), int) or not isinstance(data.get("email"), str) \
+            or not isinstance(data.get("pw"), str) or not isinstance(data.get("at"), int | float):
+        return None
+    user = db.session.get(User, data["id"]) if 0 < data["id"] < 2**63 else None
+    if user is None or user.email != data["email"] or not hmac.compare_digest(_fingerprint(user), data["pw"]):
+        return None
+    if user.email_confermata_at is None:
+        return None
+    used = user.link_accesso_usato_at
+    if used is not None and data["at"] <= used.replace(tzinfo=UTC).timestamp():
+        return None
+    return LoginLink(user, float(data["at"]))
+
+
+def use_login_link(link: LoginLink) -> bool:
+    """Spend a login link (and every one mailed before it); commits. False when it was spent meanwhile (the same
+    link pressed twice at once: one of them logs in)."""
+    issued = datetime.fromtimestamp(link.issued_at, UTC).replace(tzinfo=None)
+    spent = db.session.execute(update(User).where(
+        User.id == link.user.id,
+        (User.link_accesso_usato_at.is_(None)) | (User.link_accesso_usato_at < issued))
+        .values(link_accesso_usato_at=_now())).rowcount
+    db.session.commit()
+    return bool(spent)

@@ -45,7 +45,23 @@ INVITATION_MAX_AGE = 7 * 24 * 3600
 
 
 class InvitationError(ValueError):
-    """An invitation that cannot be sent or accepted; the message says why, in Italian."""
+    """An invitation that cannot be sent or accepted."""
+
+
+class AlreadyMember(InvitationError):
+    """The address is already the titolare's or a member's."""
+
+
+class StaffAccount(InvitationError):
+    """The address is a staff account's: staff read every application and are given no role on any."""
+
+
+class OwnerChanged(InvitationError):
+    """The application was handed over meanwhile (two clicks at once): the one who asked is no longer its titolare."""
+
+
+def _is_staff_address(email: str) -> bool:
+    return bool(db.session.scalar(select(User.staff).where(User.email == email)))
 
 
 def _now() -> datetime:
@@ -105,7 +121,9 @@ def invite(domanda_id: int, user, email: str, ruolo: str) -> tuple[Invitation, s
         raise InvitationError(ruolo)
     email = normalise_email(email)
     if any(p.email == email for p in _members(head)):
-        raise InvitationError(email)
+        raise AlreadyMember(email)
+    if _is_staff_address(email):
+        raise StaffAccount(email)
     db.session.execute(update(Invitation).where(
         Invitation.application_id == head.id, Invitation.email == email, Invitation.accepted_at.is_(None),
         Invitation.revoked_at.is_(None)).values(revoked_at=_now()))
@@ -165,6 +183,8 @@ def accept(invitation: Invitation, user) -> int:
     The link works once. Commits."""
     if normalise_email(user.email) != invitation.email:
         raise InvitationError(invitation.email)
+    if _is_staff_address(invitation.email):  # an account made staff after the invitation was sent
+        raise StaffAccount(invitation.email)
     record = db.session.get(DomandaRecord, invitation.application_id)
     if record is None:
         raise NotFound(invitation.application_id)
@@ -221,17 +241,33 @@ def remove(domanda_id: int, user, member_id: int) -> None:
 
 
 def hand_over(domanda_id: int, user, member_id: int) -> None:
-    """Make a member the titolare (titolare only); the former titolare stays on as a collaboratore. Commits."""
+    """Make a member the titolare (titolare only); the former titolare stays on as a collaboratore. Commits.
+
+    The owner changes first, on the condition that it is still `user`: of two hand-overs clicked at once, the
+    second finds the application no longer theirs (OwnerChanged) and changes nothing.
+
+    :raises StaffAccount: the member's account is staff (who may hold no role).
+    """
     head = get_head(domanda_id, user, MANAGE)
     member_id = _member_id(member_id)
     member = db.session.scalar(select(Membership).where(Membership.application_id == head.id,
                                                         Membership.user_id == member_id))
     if member is None:
         raise NotFound(member_id)
-    db.session.delete(member)
-    db.session.flush()
-    db.session.execute(update(DomandaRecord).where(DomandaRecord.id == head.id, DomandaRecord.owner_id == user.id)
-                       .values(owner_id=member_id))
+    if db.session.scalar(select(User.staff).where(User.id == member_id)):
+        raise StaffAccount(member_id)
+    moved = db.session.execute(update(DomandaRecord).where(DomandaRecord.id == head.id,
+                                                           DomandaRecord.owner_id == user.id)
+                               .values(owner_id=member_id)).rowcount
+    if not moved:
+        db.session.rollback()
+        raise OwnerChanged(domanda_id)
+    db.session.execute(delete(Membership).where(Membership.application_id == head.id,
+                                                Membership.user_id.in_((member_id, user.id))))
     db.session.add(Membership(application_id=head.id, user_id=user.id, ruolo=COLLABORATORE, created_at=_now()))
-    db.session.commit()
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        raise OwnerChanged(domanda_id) from None
     log.info("application %s handed over from user %s to user %s", head.id, user.id, member_id)

@@ -15,6 +15,9 @@ from email.message import EmailMessage
 from email.utils import formatdate, make_msgid, parseaddr
 
 from flask import Flask, current_app
+from limits import parse_many
+
+from patti_web.extensions import limiter
 
 log = logging.getLogger(__name__)
 
@@ -46,24 +49,57 @@ def outbox(app: Flask) -> deque[EmailMessage]:
     return app.extensions.setdefault("patti_outbox", deque(maxlen=50))
 
 
-def send_mail(to: str, subject: str, body: str) -> None:
+GENERAL, LOGIN_LINK = "general", "login-link"
+_LIMITS = {GENERAL: ("PATTI_MAIL_LIMIT", "5/hour;20/day"), LOGIN_LINK: ("PATTI_LOGIN_LINK_LIMIT", "1/10 minutes")}
+
+
+def login_link_minutes() -> int:
+    """Every how many minutes one login link may be mailed to an address (from PATTI_LOGIN_LINK_LIMIT)."""
+    name, default = _LIMITS[LOGIN_LINK]
+    return max(1, parse_many(current_app.config.get(name) or default)[0].get_expiry() // 60)
+
+
+def within_the_limit(to: str, kind: str = GENERAL) -> bool:
+    """Count one mail of `kind` to `to`; False when that address has had its share for now.
+
+    Every kind but login links shares PATTI_MAIL_LIMIT (confirmations, "already registered", resets, invitations):
+    whoever types somebody's address again and again cannot fill their mailbox. Login links have a rhythm of their
+    own (PATTI_LOGIN_LINK_LIMIT, one every 10 minutes), outside that share: a link mailed at an attacker's request
+    lands in the owner's mailbox and stays valid for 15 minutes, so asking for links cannot spend the owner's way in.
+    The pages that answer the same whether or not an account exists count before looking the account up (the
+    time taken does not tell either).
+    """
+    if not limiter.enabled:
+        return True
+    name, default = _LIMITS[kind]
+    items = parse_many(current_app.config.get(name) or default)
+    return all(limiter.limiter.hit(item, "mail", kind, to.strip().lower()) for item in items)
+
+
+def send_mail(to: str, subject: str, body: str, *, counted: bool = False) -> bool:
     """Queue a plain-text mail and return at once; it is sent (or logged, without a server) by the mail thread.
+    False when nothing was queued: not one plain address, or (unless the caller `counted` it already with
+    `within_the_limit`) the address has had its share of mails for now.
 
     A failure to send is logged there (the page has already answered the same either way).
     """
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     if parseaddr(to)[1] != to or "," in to:
         log.error("mail %r not sent: %r is not one plain address", subject, to)
-        return
+        return False
+    if not counted and not within_the_limit(to):
+        log.warning("mail %r not sent: the address has had its share of mails for now (PATTI_MAIL_LIMIT)", subject)
+        return False
     try:
         message = build_message(to, subject, body)
     except (ValueError, TypeError):  # a header the email package refuses: nothing goes, the page answers the same
         log.exception("mail %r not sent to %r", subject, to)
-        return
+        return False
     future = _executor.submit(_deliver, app, message)
     with _pending_lock:
         _pending.add(future)
     future.add_done_callback(_forget)
+    return True
 
 
 def _forget(future: Future) -> None:

@@ -20,6 +20,7 @@ class User(UserMixin, db.Model):
     """Someone who prepares applications (their own, and those they are invited to), or staff who read them all."""
 
     __tablename__ = "user_account"
+    __table_args__ = {"sqlite_autoincrement": True}  # ids never used twice (as for applications)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(254), unique=True)
@@ -30,6 +31,9 @@ class User(UserMixin, db.Model):
     email_confermata_at: Mapped[datetime | None] = mapped_column(default=None)
     # Staff read every application and its documents, and change none. Set only from the command line.
     staff: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # When a login link (mailed while the address was limited) was last used: the links mailed before it stop
+    # working, so each works once.
+    link_accesso_usato_at: Mapped[datetime | None] = mapped_column(default=None)
 
     domande: Mapped[list[DomandaRecord]] = relationship(  # noqa: F821 - patti_web.domande.models
         back_populates="owner", cascade="all, delete-orphan", passive_deletes=True)
@@ -65,6 +69,7 @@ class Invitation(db.Model):
     """An invitation to an application, sent by mail as a signed link that expires and works once."""
 
     __tablename__ = "invitation"
+    __table_args__ = {"sqlite_autoincrement": True}
 
     id: Mapped[int] = mapped_column(primary_key=True)
     application_id: Mapped[int] = mapped_column(ForeignKey("application.id", ondelete="CASCADE"), index=True)

@@ -12,8 +12,10 @@ import hashlib
 import time
 
 from limits.storage import Storage
-from sqlalchemy import delete, insert, select, update
-from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy import delete, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import SQLAlchemyError
 
 from patti_web.extensions import db
 from patti_web.persone.models import RateLimit
@@ -22,9 +24,16 @@ _TABLE = RateLimit.__table__
 _C = _TABLE.c
 
 
+def _upsert(connection):
+    return (postgresql_insert if connection.dialect.name == "postgresql" else sqlite_insert)(_TABLE)
+
+
 def _short(key: str) -> str:
-    """A key that fits its column whatever the address typed in it: long ones by their SHA-256."""
-    return key if len(key) <= 200 else "sha256:" + hashlib.sha256(key.encode()).hexdigest()
+    """A key that fits its column whatever the address typed in it: long ones, and ones with characters a text
+    column may refuse, by their SHA-256."""
+    if len(key) <= 200 and key.isprintable():
+        return key
+    return "sha256:" + hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 class DatabaseStorage(Storage):
@@ -45,11 +54,11 @@ class DatabaseStorage(Storage):
             connection.execute(delete(_TABLE).where(_C.expires < now - 86400))
             if not connection.execute(update(_TABLE).where(_C.key == key, _C.expires <= now)
                                       .values(count=amount, expires=now + expiry)).rowcount:
-                try:
-                    with connection.begin_nested():
-                        connection.execute(insert(_TABLE).values(key=key, count=amount, expires=now + expiry))
-                except IntegrityError:  # another worker made it a moment ago
-                    connection.execute(update(_TABLE).where(_C.key == key).values(count=_C.count + amount))
+                # A new counter; if another worker made it a moment ago, this hit counts on it (one statement, no
+                # savepoint: SQLite ends the whole transaction on a full disk, and the error must stay that one).
+                connection.execute(_upsert(connection).values(key=key, count=amount, expires=now + expiry)
+                                   .on_conflict_do_update(index_elements=[_C.key],
+                                                          set_={"count": _C.count + amount}))
             return connection.execute(select(_C.count).where(_C.key == key)).scalar_one()
 
     def get(self, key: str) -> int:

@@ -70,6 +70,7 @@ def create_app(test_config: type | dict | None = None) -> Flask:
     # Every model, so that the metadata the migrations compare with is whole.
     import patti_web.domande.models  # noqa: F401
     import patti_web.persone.models  # noqa: F401
+    import patti_web.storage  # noqa: F401 (the health check's row)
 
     db.init_app(app)
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///"):
@@ -90,12 +91,14 @@ def create_app(test_config: type | dict | None = None) -> Flask:
     from patti_web.cli import register_cli
     from patti_web.persone.accounts import load_account
     from patti_web.web.assets import register_assets
+    from patti_web.web.bodies import register_bodies
     from patti_web.web.errors import register_error_handlers
     from patti_web.web.security import register_security
     from patti_web.web.templating import register_template_helpers
 
     login_manager.user_loader(load_account)
     register_security(app)
+    register_bodies(app)
     register_assets(app)
     _register_blueprints(app)
     register_error_handlers(app)

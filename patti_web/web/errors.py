@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable
 from urllib.parse import urlsplit
 
 from flask import Flask, flash, render_template, request, url_for
@@ -12,7 +13,7 @@ from flask_wtf.csrf import CSRFError
 from htmx_flask import make_response
 from werkzeug.exceptions import Forbidden, HTTPException, InternalServerError, NotFound, SecurityError
 
-from patti_web import domande
+from patti_web import domande, storage
 from patti_web.extensions import db, login_manager
 from patti_web.i18n import gettext as _
 from patti_web.web import stash
@@ -22,8 +23,37 @@ from patti_web.web.security import safe_next
 log = logging.getLogger(__name__)
 
 
+# A page of its own for a form whose limit was reached, by endpoint (the login offers a login link by mail).
+WHEN_LIMITED: dict[str, Callable[[], object]] = {}
+
+
 def _page(status: int, title: str, message: str):
     return render_template("errors/error.html", status=status, title=title, message=message), status
+
+
+def unavailable_page():
+    """503 when the database cannot write: it says so (not a conflict, not "try later" for a busy application), and a
+    piece of a page asked by htmx leaves the form as it is and says it in the page's messages."""
+    title = _("The service cannot save right now")
+    message = _("The service cannot save right now: nothing of this request was saved. Try again in a little "
+                "while; if you were filling in a form, what you typed is still in it (go back to it if needed).")
+    return _retry_later(title, message)
+
+
+def _busy_page():
+    return _retry_later(_("Too many requests at once"),
+                        _("Many changes are being saved at this moment and this one could not be: nothing was "
+                          "saved. Try again in a moment."))
+
+
+def _retry_later(title: str, message: str):
+    headers = {"Retry-After": "30"}
+    if is_partial_request():
+        response = make_response(render_template("errors/_messaggio.html", message=message), 503)
+        response.headers.update({**headers, "HX-Retarget": "#messaggi", "HX-Reswap": "innerHTML"})
+        return response
+    body, status = _page(503, title, message)
+    return body, status, headers
 
 
 def keep_typing_and_log_in():
@@ -75,8 +105,16 @@ def _form_page() -> str:
     return request.path if rule is not None and "GET" in rule.methods else url_for("domande.index")
 
 
+def _retry_after(response):
+    """Every 503 (storage that cannot write, PDFs busy...) tells a client when to try again."""
+    if response.status_code == 503:
+        response.headers.setdefault("Retry-After", "30")
+    return response
+
+
 def register_error_handlers(app: Flask) -> None:
     login_manager.unauthorized_handler(keep_typing_and_log_in)
+    app.after_request(_retry_after)
 
     @app.errorhandler(CSRFError)
     def csrf_error(error: CSRFError):
@@ -104,6 +142,8 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
+        if error.code == 429 and request.endpoint in WHEN_LIMITED:
+            return WHEN_LIMITED[request.endpoint]()
         messages = {
             403: (_("Not allowed"), _("Your role on this application does not allow this: whoever may only read "
                                         "it can open its pages and download its documents.")),
@@ -127,12 +167,27 @@ def register_error_handlers(app: Flask) -> None:
     def forbidden(error):
         return http_error(Forbidden())
 
+    @app.errorhandler(storage.Unavailable)
+    def cannot_save(error: storage.Unavailable):
+        db.session.rollback()
+        log.error("the database cannot write: %s (%s %s)", error.cause, request.method, request.path,
+                  exc_info=error.__cause__ or error)
+        return unavailable_page()
+
     @app.errorhandler(InternalServerError)
     @app.errorhandler(Exception)
     def server_error(error: Exception):
         if isinstance(error, HTTPException) and not isinstance(error, InternalServerError):
             return http_error(error)
+        original = getattr(error, "original_exception", None) or error
+        unavailable = storage.unavailable_or_none(original)
+        if unavailable is not None:
+            unavailable.__cause__ = original
+            return cannot_save(unavailable)
         db.session.rollback()
+        if storage.is_contention(original):  # a lock that stayed busy past every retry: it is what it says
+            log.warning("database busy: %s %s", request.method, request.path, exc_info=original)
+            return _busy_page()
         log.exception("unhandled error", exc_info=getattr(error, "original_exception", None) or error)
         return _page(500, _("Something went wrong"),
                      _("An unexpected error occurred. Nothing you saved is lost; please try again in a moment."))

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from flask import Blueprint, render_template
 
+from patti_web import storage
+
 bp = Blueprint("main", __name__)
 
 
@@ -21,4 +23,8 @@ def call():
 
 @bp.get("/salute")
 def health():
-    return {"stato": "ok"}
+    """For a load balancer or a monitor: 200 when the database answers and accepts a write, else 503 (the cause is
+    in the log)."""
+    if storage.probe_write() is not None:
+        return {"stato": "non disponibile", "database": "non accetta scritture"}, 503, {"Retry-After": "30"}
+    return {"stato": "ok", "database": "accetta scritture"}

@@ -105,6 +105,5 @@ def forget_all() -> None:
     """Drop this browser's kept forms (logging out: the next person at this browser gets none of them)."""
     keys = _keys()
     if keys:
-        for key in keys:
-            pending.take_form(key, None)
+        pending.forget_forms(keys)
         after_this_request(_forgetting([]))

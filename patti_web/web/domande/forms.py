@@ -789,6 +789,9 @@ class FabbisognoForm(VersionMixin, OneTimeTokenMixin, SectionForm):
         if verb == "aggiungi-fonte" and len(self.fonti) < self.fonti.max_entries:
             self.fonti.append_entry()
             self.mark_needed()
+        elif verb == "aggiungi-fonte":  # a page sent with the limit reached (the button is not shown then)
+            self.fonti.errors = [problem(self.fonti, gettext(
+                "at most %(max)s sources: to add another, remove one.", max=self.fonti.max_entries))]
         elif verb == "togli-fonte":
             self.fonti.entries = [e for e in self.fonti.entries if e.id != value] or self.fonti.entries
         return {}

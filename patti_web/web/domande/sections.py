@@ -12,10 +12,12 @@ person's value (scelta-<field> = "mio") or the saved one ("salvato"). The fields
 
 from __future__ import annotations
 
+import logging
+
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from patti_web import domande
+from patti_web import domande, storage
 from patti_web.avviso import sezioni
 from patti_web.i18n import gettext as _
 from patti_web.portal import current_edition
@@ -24,6 +26,8 @@ from patti_web.web.domande.forms import SAVE, Invalid, RemoveForm, SectionForm, 
 from patti_web.web.forms import new_token
 from patti_web.web.htmx import is_partial_request, redirect_to, render
 from patti_web.web.messages import flash_link
+
+log = logging.getLogger(__name__)
 
 CHOICE, MINE, SAVED = "scelta-", "mio", "salvato"
 
@@ -78,6 +82,12 @@ def _attempt(form, save):
         form.conflitto.data = ",".join(name for name in names if form.field_named(name) is not None)
         _ask(form, {change.path: change.theirs for change in conflict.changes}, {})
         return None, conflict
+    except storage.Unavailable as unavailable:
+        log.error("the database cannot write: %s (%s)", unavailable.cause, request.path,
+                  exc_info=unavailable.__cause__)
+        form.unavailable = True
+        form.form_errors.append(_("The service cannot save right now: nothing was saved, and what you typed is still "
+                                  "here. Save again in a little while."))
     except domande.Busy:
         form.form_errors.append(_("Many changes are being saved on this application right now: nothing was saved. "
                                   "Save again in a moment."))
@@ -127,7 +137,10 @@ def _saved(url: str, message: str | None = None, kept: tuple[str, ...] = (), for
 
 
 def _status(form, conflict=None, gone: bool = False) -> int:
-    """409 when the application changed under the form, 422 when the form has errors, else 200."""
+    """503 when the database could not write, 409 when the application changed under the form, 422 when the form
+    has errors, else 200."""
+    if getattr(form, "unavailable", False):
+        return 503
     return 409 if conflict is not None or gone else (422 if form.errors else 200)
 
 
@@ -195,7 +208,7 @@ def list_page(domanda_id: int, sezione: str):
             form = _form(section, added.state)
             form.fresh_token()
             return _list_area(section, added.state, form, 200, inline_messages=True)
-    return _list_area(section, state, form, 422 if form.errors else 200)
+    return _list_area(section, state, form, _status(form))
 
 
 def _list_area(section: sezioni.Sezione, state: domande.State, form, status: int, **extra):

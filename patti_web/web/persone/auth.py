@@ -9,7 +9,6 @@ key); logging out ends it, a password change or reset ends them all.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
 
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
@@ -17,14 +16,16 @@ from flask_login import current_user, login_required, login_user, logout_user
 from patti_web.extensions import limiter
 from patti_web.i18n import gettext as _
 from patti_web.persone import accounts
-from patti_web.persone.mail import send_mail
-from patti_web.web import stash
+from patti_web.persone.mail import LOGIN_LINK, login_link_minutes, send_mail, within_the_limit
+from patti_web.web import errors, stash
+from patti_web.web.bodies import form_data
 from patti_web.web.forms import EmptyForm
 from patti_web.web.persone.forms import (
     ChangePasswordForm,
     ConfirmForm,
     ForgotPasswordForm,
     LoginForm,
+    LoginLinkForm,
     RegisterForm,
     ResetPasswordForm,
 )
@@ -44,11 +45,10 @@ def _to_domande():
 
 
 def _typed_email() -> str:
-    """The address typed in the form (for limits per address), lower case; a JSON body counts too (Flask-WTF
-    reads one)."""
-    data = request.form if request.form else (request.get_json(silent=True) if request.is_json else None)
-    email = data.get("email") if isinstance(data, Mapping) else None
-    return (email.strip().lower()[:254] if isinstance(email, str) else "") or request.remote_addr or ""
+    """The key of the limits per address: the address the form will read (the first of its field, whatever the
+    body: form, multipart or JSON), as it is stored; the client's address when none was typed."""
+    email = form_data().get("email")
+    return (accounts.normalise_email(email)[:254] if isinstance(email, str) else "") or request.remote_addr or ""
 
 
 def log_in(user) -> None:
@@ -57,12 +57,14 @@ def log_in(user) -> None:
     login_user(accounts.start_session(user))
 
 
-def end_this_session() -> None:
+def end_this_session() -> bool:
+    """Log this browser out; False when the database could not end the login on the server (the cookie loses it
+    all the same)."""
     stash.forget_all()
-    if current_user.is_authenticated:
-        accounts.end_session(current_user.session_key)
+    ended = accounts.end_session(current_user.session_key) if current_user.is_authenticated else True
     logout_user()
     _clear_session()
+    return ended
 
 
 def _clear_session() -> None:
@@ -113,12 +115,18 @@ def register():
 def confirm(token: str):
     """The link of the confirmation mail: with the password chosen at registration, the address is confirmed and
     the account logged in. (The password, not the link alone: a link mailed for somebody else's registration of
-    this address confirms nothing.)"""
+    this address confirms nothing.) It works once: afterwards it says the address is confirmed."""
     user = accounts.user_from_confirmation_token(token)
     if user is None:
         body = render_template("auth/link_invalid.html", title=_("This confirmation link does not work"),
                                message=_("The link is wrong or more than 48 hours old, or the address was registered "
                                          "again since. Register again with the same address to receive a new one."))
+        return body, 400, {"Referrer-Policy": "no-referrer"}
+    if user.email_confermata_at is not None:  # a confirmation link works once
+        body = render_template("auth/link_invalid.html", title=_("This confirmation link has already been used"),
+                               message=_("The address is confirmed already: log in with your email and password. "
+                                         "If you have forgotten the password, choose a new one from the login "
+                                         "page."))
         return body, 400, {"Referrer-Policy": "no-referrer"}
     form = ConfirmForm()
     if form.validate_on_submit():
@@ -163,11 +171,89 @@ def login():
     return _page("auth/login.html", form=form, next_url=next_url)
 
 
+def _login_limited():
+    """The login page when the address (or the client) has had its share of attempts: what was typed stays, and the
+    owner of the address is offered a login link by mail, which no wrong password typed elsewhere can block."""
+    form = LoginForm()
+    form.password.data = ""
+    body = render_template("auth/login.html", form=form, next_url=safe_next(request.values.get("next")),
+                           limited=True, link_form=LoginLinkForm(formdata=None, email=form.email.data or ""),
+                           link_minutes=accounts.LOGIN_LINK_MAX_AGE // 60)
+    return body, 429
+
+
+errors.WHEN_LIMITED["auth.login"] = _login_limited
+
+
+# A login link by mail ------------------------------------------------------------------------------------------
+
+
+def _send_login_link(user) -> None:
+    link = external_url("auth.login_link", token=accounts.make_login_link_token(user))
+    send_mail(user.email, _("Your Patti Web login link"), counted=True, body=_(
+        "Hello %(nome)s,\n\nsomeone (hopefully you) asked for a link to log in to Patti Web without the password. "
+        "Open it within %(minutes)s minutes; it works once:\n\n%(link)s\n\nIf you did not ask for it, ignore this "
+        "message: nobody can use the link without this mailbox.\n",
+        nome=user.nome, minutes=accounts.LOGIN_LINK_MAX_AGE // 60, link=link))
+
+
+@bp.route("/accedi/link", methods=["GET", "POST"])
+@limiter.limit("20/hour", methods=["POST"])
+def ask_login_link():
+    """Ask for a login link by mail; the answer is the same whether or not the address has an account. The mails
+    to one address are limited (patti_web.persone.mail)."""
+    if current_user.is_authenticated:
+        return _to_domande()
+    form = LoginLinkForm()
+    if form.validate_on_submit():
+        allowed = within_the_limit(form.email.data, LOGIN_LINK)  # a rhythm per address, account or not
+        user = accounts.get_user_by_email(form.email.data)
+        if user is not None and user.email_confermata_at is not None and allowed:
+            _send_login_link(user)
+        flash(_("If a confirmed account exists for that address, we have sent it a link to log in: it works once, "
+                "within %(minutes)s minutes. Check your inbox (and the spam folder). One link is sent every "
+                "%(every)s minutes: if one was asked for a moment ago, use that one.",
+                minutes=accounts.LOGIN_LINK_MAX_AGE // 60, every=login_link_minutes()), "success")
+        return redirect(url_for("auth.ask_login_link"), 303)
+    return _page("auth/login_link.html", form=form, link_minutes=accounts.LOGIN_LINK_MAX_AGE // 60)
+
+
+def _login_link_invalid():
+    body = render_template("auth/link_invalid.html", title=_("This login link does not work"),
+                           message=_("The link is wrong, more than %(minutes)s minutes old, or already used. "
+                                     "Ask for a new one from the login page.",
+                                     minutes=accounts.LOGIN_LINK_MAX_AGE // 60))
+    return body, 400, {"Referrer-Policy": "no-referrer"}
+
+
+@bp.route("/accedi/link/<token>", methods=["GET", "POST"])
+@limiter.limit("20/hour", methods=["POST"])
+def login_link(token: str):
+    """The link of the login mail: a button logs in (a POST, so that a mail scanner opening the link spends
+    nothing); the link then stops working, with every one mailed before it."""
+    link = accounts.login_link_of(token)
+    if link is None:
+        return _login_link_invalid()
+    form = EmptyForm()
+    if request.method == "POST" and form.validate():
+        if not accounts.use_login_link(link):  # pressed twice at once: the other press logged in
+            return _login_link_invalid()
+        log_in(link.user)
+        flash(_("Welcome, %(nome)s.", nome=link.user.nome), "success")
+        return redirect(url_for("domande.index"), 303), {"Referrer-Policy": "no-referrer"}
+    body = render_template("auth/login_link_use.html", form=form, token=token, email=link.user.email)
+    return body, 200, {"Referrer-Policy": "no-referrer"}
+
+
 @bp.post("/esci")
 def logout():
     """Log out: POST only, so the global CSRFProtect checks the form's token. The session ends on the server too."""
-    end_this_session()
-    flash(_("You have logged out."), "success")
+    if end_this_session():
+        flash(_("You have logged out."), "success")
+    else:
+        flash(_("You have logged out of this browser, but the service could not close the login on the server "
+                "right now. If others use this computer, when the service is back log in and choose “Log out "
+                "on every device” from your account page."), "error")
     return redirect(url_for("main.home"), 303)
 
 
@@ -223,7 +309,7 @@ def _send_reset_link(user) -> None:
              "To choose a new password, open this link within %(minutes)s minutes:\n\n%(link)s\n\n"
              "The link works once. If you did not ask for it, ignore this message: your password stays the same.\n",
              nome=user.nome, minutes=minutes, link=link)
-    send_mail(user.email, _("Reset your Patti Web password"), body)
+    send_mail(user.email, _("Reset your Patti Web password"), body, counted=True)
 
 
 @bp.route("/password-dimenticata", methods=["GET", "POST"])
@@ -233,8 +319,9 @@ def forgot_password():
     """Ask for a reset link; the answer is the same whether or not the address has an account."""
     form = ForgotPasswordForm()
     if form.validate_on_submit():
+        allowed = within_the_limit(form.email.data)  # counted whether or not the address has an account
         user = accounts.get_user_by_email(form.email.data)
-        if user is not None:
+        if user is not None and allowed:
             _send_reset_link(user)
         flash(_("If an account exists for that address, we have sent it a link to choose a new password. "
                 "Check your inbox (and the spam folder)."), "success")

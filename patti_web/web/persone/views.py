@@ -55,16 +55,24 @@ def invite(domanda_id: int):
     if form.validate_on_submit():
         try:
             invitation, token = inviti.invite(domanda_id, current_user, form.email.data, form.ruolo.data)
-        except inviti.InvitationError:
+        except inviti.AlreadyMember:
             form.email.errors.append(_("This person already works on the application"))
+        except inviti.StaffAccount:
+            form.email.errors.append(_("This address belongs to the office's staff, who read every application "
+                                       "without being invited and may not be given a role on one"))
         else:
             link = external_url("persone.accept", token=token)
-            send_mail(invitation.email, _("Invitation to a Patti Web application"), _(
+            sent = send_mail(invitation.email, _("Invitation to a Patti Web application"), _(
                 "Hello,\n\n%(who)s invites you to work on the application \u201c%(title)s\u201d on Patti Web, as "
                 "%(role)s. To accept, open this link within 7 days (it works once):\n\n%(link)s\n\nYou will log in, "
                 "or create an account with this address. If you do not expect it, ignore this message.\n",
                 who=current_user.nome, title=head.titolo, role=role_name(invitation.ruolo).lower(), link=link))
-            flash(_("Invitation sent to %(email)s.", email=invitation.email), "success")
+            if sent:
+                flash(_("Invitation sent to %(email)s.", email=invitation.email), "success")
+            else:
+                flash(_("The invitation to %(email)s is recorded, but that address has received many mails from "
+                        "Patti Web in the last hour and this one was not sent: invite them again later (the new "
+                        "link replaces this one).", email=invitation.email), "info")
             return redirect(url_for("persone.people", domanda_id=domanda_id), 303)
     return _page(domanda_id, form, 422)
 
@@ -113,7 +121,16 @@ def remove(domanda_id: int, user_id: int):
 @login_required
 def hand_over(domanda_id: int, user_id: int):
     _posted()
-    inviti.hand_over(domanda_id, current_user, user_id)
+    try:
+        inviti.hand_over(domanda_id, current_user, user_id)
+    except inviti.OwnerChanged:
+        flash(_("Nothing changed: meanwhile the application was handed over to someone else, and you are no longer "
+                "its owner."), "error")
+        return _page(domanda_id, status=409)
+    except inviti.StaffAccount:
+        flash(_("Nothing changed: that account belongs to the office's staff, who may not own an application."),
+              "error")
+        return _page(domanda_id, status=409)
     return _done(domanda_id, _("The application has a new owner; you stay on as a collaborator."))
 
 
@@ -139,6 +156,11 @@ def accept(token: str):
     if request.method == "POST" and current_user.is_authenticated and not wrong_account and form.validate():
         try:
             domanda_id = inviti.accept(invitation, current_user)
+        except inviti.StaffAccount:
+            body = render_template("auth/link_invalid.html", title=_("This invitation does not work"),
+                                   message=_("Your account belongs to the office's staff: it reads every application "
+                                             "without an invitation, and may not be given a role on one."))
+            return body, 403, {"Referrer-Policy": "no-referrer"}
         except (domande.NotFound, inviti.InvitationError):
             return _invalid_invitation()
         flash(_("You now work on this application as %(role)s.", role=role_name(invitation.ruolo).lower()),
