@@ -77,6 +77,8 @@ class Config:
     # At most this many mails to one address, whatever their kind (confirmation, reset, invitation, login link) and
     # whoever asked: typing somebody's address again and again does not fill their mailbox.
     PATTI_MAIL_LIMIT = os.environ.get("PATTI_MAIL_LIMIT", "5/hour;20/day")
+    # Login links (for an owner whose address is limited) apart: one every 10 minutes to one address.
+    PATTI_LOGIN_LINK_LIMIT = os.environ.get("PATTI_LOGIN_LINK_LIMIT", "1/10 minutes")
     # Outgoing mail (password reset links). Without MAIL_SERVER the mail is written to the log (development).
     MAIL_SERVER = os.environ.get("MAIL_SERVER")
     MAIL_PORT = int(os.environ.get("MAIL_PORT", "25"))
