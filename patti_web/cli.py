@@ -30,6 +30,8 @@ from patti_web.i18n import TIMEZONE, TRANSLATIONS_DIR
 from patti_web.i18n import gettext as _
 from patti_web.persone import accounts
 from patti_web.portal import current_edition
+from patti_web.presentazione import firme
+from patti_web.presentazione import operations as presentazione
 from patti_web.web.persone.forms import invisible_in
 from patti_web.web.security import external_url
 
@@ -148,6 +150,46 @@ def export_docx_command(file: str, output: str, day) -> None:
                      count=sum(f.severity == "error" for f in findings)), err=True)
     else:
         click.echo(_("%(path)s written.", path=output))
+
+
+@patti.command("verifica-firma")
+@click.argument("file")
+@click.option("--domanda", "application_id", type=int, required=True, help="The application the file signs for.")
+@click.option("--partner", "partner_id", default=None,
+              help="The partner whose letter of adhesion it is (default: the act, the manifestazione).")
+@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text")
+def verify_signature_command(file: str, application_id: int, partner_id: str | None, output_format: str) -> None:
+    """Check a signed FILE (PAdES or CAdES) against the application's current version: the same checks as the
+    upload page. Exit 0 when every check passes (or only the chain is left to the office), 1 when one fails, 2 when
+    the file cannot be read or is not a signed file."""
+    try:
+        data = Path(file).read_bytes()
+    except OSError as exc:
+        _fail(_("cannot read %(path)s (%(reason)s).", path=file, reason=exc.strerror or exc))
+    try:
+        state = domande.load(application_id, None)
+    except domande.NotFound:
+        _fail(_("there is no application with id %(id)s.", id=application_id))
+    try:
+        document = presentazione.document_of(state, f"{presentazione.LETTER}{partner_id}" if partner_id
+                                             else presentazione.ACT)
+        expected = presentazione.expected(state, document)
+    except presentazione.Refused as refused:
+        _fail(str(refused))
+    outcome = firme.verify(data, expected, presentazione.trust_roots())
+    if output_format == "json":
+        click.echo(json.dumps({"file": file, "domanda": application_id, "documento": document.key,
+                               "versione": state.versione, **outcome.as_dict()}, ensure_ascii=False, indent=2))
+    else:
+        marks = {firme.OK: "✓", firme.FAILED: "✗", firme.TO_CHECK: "?"}
+        click.echo(_("%(file)s for %(document)s, version %(v)s:", file=file, document=document.label,
+                     v=state.versione))
+        for check in outcome.checks:
+            click.echo(f"  {marks[check.outcome]} {check.message}")
+        click.echo(_("Outcome: %(state)s.", state=outcome.state))
+    if outcome.format is None:
+        sys.exit(EXIT_UNREADABLE)
+    sys.exit(1 if outcome.state == firme.REFUSED else 0)
 
 
 @patti.command("create-staff")

@@ -51,6 +51,13 @@ class Config:
     BABEL_DEFAULT_LOCALE = "it"
     BABEL_DEFAULT_TIMEZONE = "Europe/Rome"
     MAX_CONTENT_LENGTH = 6 * 1024 * 1024
+    # Signed files (the act, the letters of adhesion): at most this large (the upload page alone accepts them).
+    PATTI_UPLOAD_MAX_BYTES = int(os.environ.get("PATTI_UPLOAD_MAX_BYTES", str(20 * 1024 * 1024)))
+    # The trusted certification authorities for the signatures: a PEM file or a folder of CA certificates. Unset:
+    # every check but the chain is done, and the file is marked "certificato da verificare" for the office.
+    PATTI_FIRMA_CA = os.environ.get("PATTI_FIRMA_CA")
+    # Where the signed files are kept, by their SHA-256 (default instance/firmati).
+    PATTI_ARCHIVIO = os.environ.get("PATTI_ARCHIVIO")
     SESSION_COOKIE_HTTPONLY = True
     # A CSRF token lives as long as the session, so a long form typed slowly is not refused.
     WTF_CSRF_TIME_LIMIT = None

@@ -33,6 +33,7 @@ def pytest_sessionfinish(session, exitstatus):
 def app(tmp_path):
     app = create_app(TestConfig)
     app.config["PATTI_PDF_CACHE"] = str(tmp_path / "pdf-cache")
+    app.config["PATTI_ARCHIVIO"] = str(tmp_path / "firmati")
 
     @app.teardown_request
     def forget_logged_in_user(exc):

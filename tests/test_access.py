@@ -44,6 +44,7 @@ POLICY = {
     "domande.export_json": "read", "persone.people": "read", "persone.activity": "read",
     "documenti.docx": "read", "documenti.pdf": "read", "documenti.letters_zip": "read",
     "documenti.letters_pdf_zip": "read", "documenti.letter_docx": "read", "documenti.letter_pdf": "read",
+    "presentazione.page": "read", "presentazione.signed_file": "read", "presentazione.upload": "edit",
     "domande.remove": "edit", "domande.duplicate": "edit",
     "domande.delete": "manage", "persone.invite": "manage", "persone.revoke": "manage",
     "persone.change_role": "manage", "persone.remove": "manage", "persone.hand_over": "manage",
@@ -83,6 +84,7 @@ POST_DATA = {
     "inviti.invite": {"email": "nuova@example.it", "ruolo": "lettore"},
     "auth.reset_password": {"password": "x"},
     "auth.confirm": {"password": "x"},
+    "presentazione.upload": {"documento": "manifestazione"},
     "inviti.change_role": {"ruolo": "collaboratore"},
 }
 
@@ -116,6 +118,15 @@ def _application(world: World, valid_doc: dict) -> dict:
     invitation, token = inviti.invite(head.id, owner, "invitato@example.it", "lettore")
     d = domande.load(head.id, None).domanda
     lettore = world.users["lettore"]
+    # A signed file of the act (any bytes: the route only serves what was kept).
+    from patti_web.presentazione import archivio
+    from patti_web.presentazione.models import FileFirmato
+
+    signed = FileFirmato(application_id=head.id, documento="manifestazione", versione=1,
+                         sha256=archivio.put(b"%PDF-1.7 firmato"), nome_file="firmato.pdf", dimensione=16,
+                         formato="PAdES", firmatario="RSSMRA85T10A562S", esito="verificato", controlli={})
+    db.session.add(signed)
+    db.session.commit()
     # A confirmation link works once: the one of an address not confirmed yet.
     unconfirmed = accounts.register_user(f"da-confermare-{head.id}@example.it", "Da Confermare", "password-di-prova")
     return {"domanda_id": head.id, "partner_id": d.partner[0].id, "sezione": "partenariato",
@@ -123,6 +134,7 @@ def _application(world: World, valid_doc: dict) -> dict:
             "items": {"domande.remove": d.partner[0].id,
                       **{f"domande.{part.elemento}": part.items(d)[0].id for part in sezioni.LISTS}},
             "user_id": world.target.id, "invitation_id": invitation.id, "filename": "patti.css",
+            "file_id": signed.id,
             # Each link's own valid token (an invitation to an address none of the visitors has).
             "tokens": {"persone.accept": token, "auth.confirm": accounts.make_confirmation_token(unconfirmed),
                        "auth.reset_password": accounts.make_reset_token(lettore),
@@ -222,13 +234,14 @@ def test_ids_beyond_the_databases_range_are_404_never_500(auth_client, stored):
         if "domanda_id" not in rule.arguments:
             continue
         values = {"domanda_id": 2**63, "partner_id": "x", "sezione": "partenariato", "user_id": 2**64,
-                  "invitation_id": 10**30, "tokens": {}, "items": {rule.endpoint: "x"}}
+                  "invitation_id": 10**30, "file_id": 2**70, "tokens": {}, "items": {rule.endpoint: "x"}}
         url = _url(rule, values, auth_client.application)
         response = auth_client.get(url) if method == "GET" else auth_client.post(url, data={})
         assert response.status_code == 404, (method, url, response.status_code)
     for url in ("/domande/1/persone/99999999999999999999/rimuovi",
                 "/domande/1/persone/inviti/10000000000000000000/revoca"):
         assert auth_client.post(url).status_code == 404
+    assert auth_client.get(f"/domande/{stored.id}/firmati/{2**70}").status_code == 404
 
 
 def test_a_member_who_may_not_is_refused_and_nothing_changes(app, make_user, valid_doc):

@@ -159,6 +159,7 @@ def _form_routes(app, stored):
         (f"{base}/persone/invita", _fields(app, p.InviteForm)),
         (f"{base}/persone/999/ruolo", _fields(app, p.RoleForm)),
         (f"{base}/duplica", ["form_token"]),
+        (f"{base}/presentazione/carica", ["documento", "firmato", "manifestazione", "adesione:p1"]),
         ("/domande/nuova", _fields(app, f.NewDomandaForm)),
         ("/account/password", _fields(app, p.ChangePasswordForm)),
         ("/registrati", _fields(app, p.RegisterForm)),

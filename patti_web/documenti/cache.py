@@ -32,11 +32,10 @@ def _folder(domanda_id: int) -> Path:
 
 
 @when_deleted
-def forget(domanda_id: int) -> None:
-    """Delete the PDFs kept for a deleted application (patti_web.domande.delete_domanda calls it)."""
+def forget(domanda_id: int):
+    """When an application is deleted (patti_web.domande.delete_domanda): what deletes the PDFs kept for it."""
     folder = _folder(domanda_id)
-    if folder.exists():
-        shutil.rmtree(folder)
+    return lambda: shutil.rmtree(folder) if folder.exists() else None
 
 
 def pdfs_of(state: State, documents: list[bytes]) -> list[bytes]:

@@ -135,36 +135,38 @@ def duplicate_domanda(domanda_id: int, owner, creation_token: str | None = None)
     return _insert(domanda, owner, "duplicazione", creation_token)
 
 
-# What else keeps files of an application (the PDF cache, later the signed uploads): each registers here the function
-# that deletes them, called with the application's id once the application is deleted.
-_FILES_OF_AN_APPLICATION: list[Callable[[int], None]] = []
+# What else keeps rows or files of an application (the PDF cache, the signed files): each registers here a function
+# called with the application's id inside the deletion's transaction, before its rows go. It deletes its own rows
+# there (without committing) and returns what deletes its files once the transaction has committed (or None).
+_OF_AN_APPLICATION: list[Callable[[int], Callable[[], None] | None]] = []
 
 
-def when_deleted(delete_files: Callable[[int], None]) -> Callable[[int], None]:
-    """Register `delete_files(domanda_id)`, run by every deletion of an application (a decorator)."""
-    if delete_files not in _FILES_OF_AN_APPLICATION:
-        _FILES_OF_AN_APPLICATION.append(delete_files)
-    return delete_files
+def when_deleted(prepare: Callable[[int], Callable[[], None] | None]):
+    """Register `prepare(domanda_id)`, run by every deletion of an application (a decorator); see above."""
+    if prepare not in _OF_AN_APPLICATION:
+        _OF_AN_APPLICATION.append(prepare)
+    return prepare
 
 
 def delete_domanda(domanda_id: int, owner) -> str:
-    """Delete the application, its history and its files (titolare only); return its title (for the message).
-    Commits.
+    """Delete the application, its history, what else holds rows of it and its files (titolare only); return its
+    title (for the message). Commits.
 
-    The rows go first, in one transaction; then the files (what `when_deleted` registered). A file that cannot be
-    deleted is logged: the application is gone all the same, and its id is never given to another (AUTOINCREMENT),
-    so nothing left behind can be served as someone else's.
+    The rows go in one transaction; then the files. A file that cannot be deleted is logged: the application is gone
+    all the same, and its id is never given to another (AUTOINCREMENT), so nothing left behind can be served as
+    someone else's.
     """
     head = get_head(domanda_id, owner, MANAGE)
+    afterwards = [then for prepare in _OF_AN_APPLICATION if (then := prepare(head.id)) is not None]
     db.session.execute(delete(Invitation).where(Invitation.application_id == head.id))
     db.session.execute(delete(Membership).where(Membership.application_id == head.id))
     db.session.execute(delete(Revision).where(Revision.application_id == head.id))
     db.session.execute(delete(DomandaRecord).where(DomandaRecord.id == head.id))
     db.session.commit()
     cache().forget(head.id)
-    for delete_files in _FILES_OF_AN_APPLICATION:
+    for delete_files in afterwards:
         try:
-            delete_files(head.id)
+            delete_files()
         except OSError:
             log.exception("application %s deleted, but not all of its files", head.id)
     log.info("application %s deleted by user %s", head.id, owner.id if owner else None)

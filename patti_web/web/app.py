@@ -70,6 +70,7 @@ def create_app(test_config: type | dict | None = None) -> Flask:
     # Every model, so that the metadata the migrations compare with is whole.
     import patti_web.domande.models  # noqa: F401
     import patti_web.persone.models  # noqa: F401
+    import patti_web.presentazione.models  # noqa: F401
     import patti_web.storage  # noqa: F401 (the health check's row)
 
     db.init_app(app)
@@ -114,6 +115,7 @@ def _register_blueprints(app: Flask) -> None:
     from patti_web.web.domande import views as domande
     from patti_web.web.persone import auth
     from patti_web.web.persone import views as persone
+    from patti_web.web.presentazione import views as presentazione
 
-    for module in (main, documenti, auth, domande, persone):
+    for module in (main, documenti, auth, domande, persone, presentazione):
         app.register_blueprint(module.bp)

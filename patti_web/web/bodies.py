@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 
-from flask import Flask, render_template, request
+from flask import Flask, current_app, render_template, request
 from werkzeug.datastructures import CombinedMultiDict, ImmutableMultiDict, MultiDict
 
 from patti_web.i18n import gettext as _
@@ -26,9 +26,10 @@ def _texts(value) -> bool:
     return isinstance(value, str) or (isinstance(value, list) and all(isinstance(item, str) for item in value))
 
 
-# The pages whose form takes a file (the JSON document to import): a file sent anywhere else is not a form's, and
-# would reach a text field's checks as an object.
-FILE_ENDPOINTS = frozenset({"domande.import_json"})
+# The pages whose form takes a file (the JSON document to import, a signed file), with the setting of how large
+# their body may be (None: MAX_CONTENT_LENGTH): a file sent anywhere else is not a form's, and would reach a text
+# field's checks as an object.
+FILE_ENDPOINTS = {"domande.import_json": None, "presentazione.upload": "PATTI_UPLOAD_MAX_BYTES"}
 
 
 def _json() -> object:
@@ -90,6 +91,9 @@ def body_problem() -> str | None:
 
 
 def _refuse_what_no_form_sends():
+    limit = FILE_ENDPOINTS.get(request.endpoint or "")
+    if limit:  # a page that takes larger files: its own limit, and a little more for the rest of its form
+        request.max_content_length = int(current_app.config[limit]) + 64 * 1024
     problem = body_problem()
     if problem is None:
         return None

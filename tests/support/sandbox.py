@@ -22,6 +22,7 @@ def make_sandbox_app(folder: Path, **overrides) -> Flask:
         SQLALCHEMY_DATABASE_URI=f"sqlite:///{Path(folder) / 'patti.sqlite3'}",
         WTF_CSRF_ENABLED=True,
         PATTI_PDF_CACHE=str(Path(folder) / "pdf-cache"),
+        PATTI_ARCHIVIO=str(Path(folder) / "firmati"),
         SERVER_NAME=None,
     )
     config.update(overrides)
