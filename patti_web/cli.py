@@ -166,6 +166,8 @@ def verify_signature_command(file: str, application_id: int, partner_id: str | N
         data = Path(file).read_bytes()
     except OSError as exc:
         _fail(_("cannot read %(path)s (%(reason)s).", path=file, reason=exc.strerror or exc))
+    if partner_id is not None and not partner_id.strip():
+        _fail(_("--partner needs the id of a partner (as in the application, e.g. p1)."))
     try:
         state = domande.load(application_id, None)
     except domande.NotFound:

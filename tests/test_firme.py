@@ -136,3 +136,39 @@ def test_the_checks_also_run_where_an_event_loop_is_running(ca, mario):
     with ThreadPoolExecutor(max_workers=1) as pool:
         outcome = pool.submit(lambda: asyncio.run(inside_a_loop())).result()
     assert outcome.state == firme.VERIFIED
+
+
+def _changed_then_signed(signer, pdf: bytes, *, same_update: bool) -> bytes:
+    """The generated PDF with its first page's text replaced, then signed: in an update of its own before the
+    signature's, or in the very update that adds the signature."""
+    from pyhanko.pdf_utils import generic
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+    from pyhanko.sign import signers
+
+    writer = IncrementalPdfFileWriter(io.BytesIO(pdf), strict=False)
+    page = writer.root["/Pages"]["/Kids"][0].get_object()
+    page["/Contents"] = writer.add_object(generic.StreamObject(stream_data=b"BT /F1 24 Tf 72 700 Td (ALTRO) Tj ET"))
+    writer.update_container(page)
+    if not same_update:
+        out = io.BytesIO()
+        writer.write(out)
+        return signer.pades(out.getvalue())
+    metadata = signers.PdfSignatureMetadata(field_name="Firma")
+    return firme.run_async(lambda: signers.async_sign_pdf(writer, metadata, signer=signer.simple)).getvalue()
+
+
+@pytest.mark.parametrize("same_update", [False, True])
+def test_pages_changed_before_or_with_the_signature_are_refused(ca, mario, same_update):
+    outcome = firme.verify(_changed_then_signed(mario, GENERATED, same_update=same_update), EXPECTED, [ca.root])
+    assert outcome.state == firme.REFUSED and [c.key for c in outcome.failures] == ["contenuto"]
+
+
+def test_without_trusted_roots_an_expired_certificate_is_still_refused(ca):
+    past = datetime.now(UTC) - timedelta(days=200)
+    expired = ca.signer(CF, valid_from=past - timedelta(days=30), valid_to=past + timedelta(days=30))
+    outcome = firme.verify(expired.cades(GENERATED), EXPECTED, None)
+    assert [c.key for c in outcome.failures] == ["validita"]
+
+
+def test_a_truncated_pdf_is_refused_at_once():
+    assert [c.key for c in firme.verify(b"%PDF-1.7\n" + b"x" * 5000, EXPECTED, None).failures] == ["formato"]

@@ -183,3 +183,17 @@ def test_the_office_command_checks_a_file_and_exits_0_1_or_2(app, runner, stored
     assert runner.invoke(args=["patti", "verifica-firma", str(junk), "--domanda", str(stored.id)]).exit_code == 2
     assert runner.invoke(args=["patti", "verifica-firma", str(tmp_path / "manca.pdf"),
                                "--domanda", str(stored.id)]).exit_code == 2
+
+
+def test_a_file_name_with_a_nul_is_refused_and_a_long_one_keeps_its_extension(app, auth_client, stored, ca,
+                                                                              stand_in_pdfs):
+    signed = ca.signer(ACT_SIGNER).pades(_generated(app, stored, "manifestazione"))
+    assert _upload(auth_client, stored, "manifestazione", signed, "a\x00b.pdf").status_code == 400
+    assert _upload(auth_client, stored, "manifestazione", signed, "n" * 300 + ".pdf").status_code == 303
+    name = operations.table(_state(stored))[0].latest.nome_file
+    assert name.endswith(".pdf") and len(name) <= 200
+
+
+def test_a_missing_codice_fiscale_is_said_before_anyone_signs(auth_client, stored):
+    page = auth_client.get(f"/domande/{stored.id}/presentazione").get_data(as_text=True)
+    assert "codice fiscale mancante" in page  # partners p2..p6 of the sample give none

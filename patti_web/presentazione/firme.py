@@ -27,6 +27,7 @@ from pathlib import Path
 
 from asn1crypto import cms
 from asn1crypto import x509 as asn1_x509
+from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.validation.generic_cms import async_validate_cms_signature
 from pyhanko.sign.validation.pdf_embedded import async_validate_pdf_signature
@@ -154,6 +155,10 @@ def verify(data: bytes, expected: Expected, roots: list[asn1_x509.Certificate] |
     if not data:
         return Outcome(None, checks=[Check("formato", FAILED, _("The file is empty."))])
     if data.lstrip()[:5] == b"%PDF-":
+        if b"%%EOF" not in data[-1024:]:  # not a whole PDF (and reading one backwards for its end is slow)
+            return Outcome(PADES, checks=[Check("formato", FAILED, _(
+                "The PDF is incomplete (it does not end as a PDF does): upload the file the signing program "
+                "produced."))])
         return _verify_pades(data, expected, roots)
     signed_data = _cms(data)
     if signed_data is None:
@@ -212,8 +217,44 @@ def _verify_pades(data: bytes, expected: Expected, roots) -> Outcome:
         checks.append(Check("copertura", FAILED, _(
             "The PDF was changed after it was signed (for example saved again by a viewer): the signature does not "
             "cover the whole file. Upload the file exactly as the signing program produced it.")))
-    checks.append(_same_content(data.startswith(expected.pdf), expected))
+    checks.append(_same_content(data.startswith(expected.pdf) and _only_a_signature_added(signature, expected.pdf),
+                                expected))
     return _about_the_signer(PADES, status, expected, roots, checks)
+
+
+def _only_a_signature_added(signature, generated: bytes) -> bool:
+    """The signature is the first update after the generated PDF, and that update adds the signature and nothing
+    else: the pages' contents and resources and every object of the generated PDF are as they were (the catalogue,
+    the form and the pages may change only to hold the signature's field)."""
+    try:
+        base = PdfFileReader(io.BytesIO(generated), strict=False).xrefs.total_revisions
+        reader = signature.reader
+        if signature.signed_revision != base:
+            return False
+        before, after = reader.get_historical_resolver(base - 1), reader.get_historical_resolver(base)
+        root_before = before.root_ref.get_object()
+        # What signing may rewrite: the catalogue, its form and its XMP metadata, and the document information.
+        allowed = {before.root_ref.idnum}
+        for holder, key in ((root_before, "/AcroForm"), (root_before, "/Metadata"), (before.trailer_view, "/Info")):
+            idnum = getattr(holder.raw_get(key), "idnum", None) if key in holder else None
+            if idnum is not None:
+                allowed.add(idnum)
+        for ref in after.explicit_refs_in_revision():
+            old = before.get_object(generic.Reference(ref.idnum, ref.generation))
+            if isinstance(old, generic.NullObject) or old is None:
+                continue  # a new object: the signature, its field, its appearance
+            if isinstance(old, generic.DictionaryObject) and old.get("/Type") == "/Page":
+                new = after.get_object(generic.Reference(ref.idnum, ref.generation))
+                if any(old.raw_get(key) != new.raw_get(key) if key in old else key in new
+                       for key in ("/Contents", "/Resources", "/MediaBox", "/Parent")):
+                    return False
+                continue
+            if ref.idnum not in allowed:
+                return False
+        return root_before.raw_get("/Pages") == after.root_ref.get_object().raw_get("/Pages")
+    except Exception:  # noqa: BLE001 - a structure we cannot compare is not the generated PDF
+        log.info("revisions not compared", exc_info=True)
+        return False
 
 
 def _verify_cades(signed_data: cms.SignedData, expected: Expected, roots) -> Outcome:
@@ -284,15 +325,17 @@ def _about_the_signer(kind: str, status: SignatureStatus, expected: Expected, ro
             "The file was signed by %(signer)s; %(who)s must sign it, %(cf)s.", signer=cf or name or "?",
             who=expected.signer_label, cf=want)))
     declared = getattr(status, "signer_reported_dt", None) or declared
-    signed_at = declared or datetime.now(UTC)
+    # The time a signer declares is not proof (the signer writes it): without a trusted timestamp the certificate
+    # must be valid now, when the file is checked (right after signing, in practice).
+    now = datetime.now(UTC)
     validity = certificate["tbs_certificate"]["validity"]
     start, end = validity["not_before"].native, validity["not_after"].native
-    if start <= signed_at <= end:
-        checks.append(Check("validita", OK, _("The certificate was valid when it signed.")))
+    if start <= now <= end:
+        checks.append(Check("validita", OK, _("The certificate is valid.")))
     else:
         checks.append(Check("validita", FAILED, _(
-            "The certificate was not valid when it signed (valid from %(start)s to %(end)s): sign with a valid "
-            "certificate.", start=start.date().isoformat(), end=end.date().isoformat())))
+            "The certificate is not valid now (valid from %(start)s to %(end)s): sign with a valid certificate.",
+            start=start.date().isoformat(), end=end.date().isoformat())))
     if roots is None:
         checks.append(Check("catena", TO_CHECK, _(
             "The certificate's authority is left to the office to check (no list of trusted authorities is "
@@ -303,4 +346,9 @@ def _about_the_signer(kind: str, status: SignatureStatus, expected: Expected, ro
         checks.append(Check("catena", FAILED, _(
             "The certificate does not come from a trusted certification authority: sign with a qualified "
             "certificate.")))
-    return Outcome(kind, cf, name, declared, checks)
+    return Outcome(kind, cf, _printable(name), declared, checks)
+
+
+def _printable(text: str) -> str:
+    """A certificate's name as a page or a column may hold it: without control or invisible characters."""
+    return "".join(c for c in text if c.isprintable())[:200]

@@ -109,8 +109,12 @@ def expected(state: domande.State, document: ToSign) -> firme.Expected:
 
 
 def trust_roots():
-    """The trusted authorities of PATTI_FIRMA_CA, or None (the chain is then left to the office)."""
-    return firme.load_trust_roots(current_app.config.get("PATTI_FIRMA_CA"))
+    """The trusted authorities of PATTI_FIRMA_CA, or None (the chain is then left to the office, and the log says
+    so: anyone can make a certificate with a codice fiscale in it)."""
+    path = current_app.config.get("PATTI_FIRMA_CA")
+    if not path:
+        log.warning("PATTI_FIRMA_CA is not set: signed files are checked but their certificate's authority is not")
+    return firme.load_trust_roots(path)
 
 
 def upload(domanda_id: int, user, key: str, filename: str, data: bytes) -> tuple[FileFirmato | None, firme.Outcome]:
@@ -130,14 +134,31 @@ def upload(domanda_id: int, user, key: str, filename: str, data: bytes) -> tuple
     if outcome.state == firme.REFUSED:
         log.info("application %s: signed %s refused (%s)", state.id, key, [c.key for c in outcome.failures])
         return None, outcome
-    row = FileFirmato(application_id=state.id, documento=key, versione=state.versione, sha256=archivio.put(data),
-                      nome_file=filename[:200], dimensione=len(data), formato=outcome.format or "",
+    sha256 = archivio.put(data)
+    row = FileFirmato(application_id=state.id, documento=key, versione=state.versione, sha256=sha256,
+                      nome_file=file_name(filename), dimensione=len(data), formato=outcome.format or "",
                       firmatario=outcome.signer_cf[:16], nome_firmatario=outcome.signer_name[:200],
                       esito=outcome.state, controlli=outcome.as_dict(), caricato_da=user.id)
     db.session.add(row)
-    db.session.commit()
+    try:
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        if not db.session.scalar(select(func.count()).where(FileFirmato.sha256 == sha256)):
+            archivio.delete(sha256)  # kept for nothing: no row names it
+        raise
     log.info("application %s: signed %s kept for version %s (%s)", state.id, key, state.versione, outcome.state)
     return row, outcome
+
+
+def file_name(name: str) -> str:
+    """An uploaded file's name as it is kept and shown: its last part, printable, at most 200 characters with its
+    extension kept."""
+    name = "".join(c for c in name.replace("\\", "/").rsplit("/", 1)[-1] if c.isprintable()).strip() or "firmato"
+    if len(name) <= 200:
+        return name
+    stem, dot, extension = name.rpartition(".")
+    return (stem[:190] + dot + extension[:9]) if dot and len(extension) <= 9 else name[:200]
 
 
 def table(state: domande.State) -> list[Row]:

@@ -81,6 +81,7 @@ def body_problem() -> str | None:
         else:
             texts += list(_pairs(request.form))
             texts += [name for name in request.files]
+            texts += [upload.filename or "" for key in request.files for upload in request.files.getlist(key)]
             if request.files and request.endpoint not in FILE_ENDPOINTS:
                 return _("The data sent hold a file where the form expects a text.")
     if any("\x00" in text for text in texts):

@@ -65,7 +65,7 @@ def upload(domanda_id: int):
     if not form.validate_on_submit():
         return _page(domanda_id, form, 422)
     upload = form.firmato.data
-    name = (upload.filename or "firmato").replace("\\", "/").rsplit("/", 1)[-1] or "firmato"
+    name = operations.file_name(upload.filename or "")
     try:
         document = operations.document_of(domande.load(domanda_id, current_user), key)
         row, outcome = operations.upload(domanda_id, current_user, key, name, upload.read())
