@@ -239,10 +239,11 @@ def _only_a_signature_added(signature, generated: bytes) -> bool:
             idnum = getattr(holder.raw_get(key), "idnum", None) if key in holder else None
             if idnum is not None:
                 allowed.add(idnum)
+        existing = {ref.idnum for revision in range(base) for ref in reader.xrefs.explicit_refs_in_revision(revision)}
         for ref in after.explicit_refs_in_revision():
-            old = before.get_object(generic.Reference(ref.idnum, ref.generation))
-            if isinstance(old, generic.NullObject) or old is None:
+            if ref.idnum not in existing:
                 continue  # a new object: the signature, its field, its appearance
+            old = before.get_object(generic.Reference(ref.idnum, ref.generation))
             if isinstance(old, generic.DictionaryObject) and old.get("/Type") == "/Page":
                 new = after.get_object(generic.Reference(ref.idnum, ref.generation))
                 if any(old.raw_get(key) != new.raw_get(key) if key in old else key in new
