@@ -113,6 +113,22 @@ def unavailable_or_none(error: BaseException) -> Unavailable | None:
     return Unavailable(cause) if cause is not None else None
 
 
+def committed_or_logged(statement, what: str) -> bool:
+    """Run one write and commit it; False, with the session rolled back and an error logged that names `what`, when
+    the storage cannot write or the lock stayed busy (any other error is raised as it is). For writes that must not
+    fail the request that asks for them (a logout)."""
+    try:
+        db.session.execute(statement)
+        db.session.commit()
+    except DBAPIError as error:
+        db.session.rollback()
+        if not is_storage_failure(error) and not is_contention(error):
+            raise
+        log.error("%s: not written: %s", what, storage_failure(error) or "busy", exc_info=error)
+        return False
+    return True
+
+
 class Probe(db.Model):
     """One row that the health check writes (/salute): the database answers, and accepts a write."""
 

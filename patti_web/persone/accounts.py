@@ -32,7 +32,7 @@ from zxcvbn import zxcvbn
 from patti_web.domande.models import DomandaRecord, Membership
 from patti_web.extensions import db
 from patti_web.persone.models import Invitation, LoginSession, User
-from patti_web.storage import is_contention, is_storage_failure, storage_failure
+from patti_web.storage import committed_or_logged, storage_failure
 
 log = logging.getLogger(__name__)
 
@@ -123,19 +123,11 @@ def end_session(session_key: str) -> bool:
     caller still drops the cookie's key, this process refuses the login from now on, and the row goes as soon as the
     database accepts writes again (until then another process could still accept a copy of the cookie)."""
     digest = _digest(session_key)
-    try:
-        db.session.execute(delete(LoginSession).where(LoginSession.id == digest))
-        db.session.commit()
-    except DBAPIError as error:
-        db.session.rollback()
-        if not is_storage_failure(error) and not is_contention(error):
-            raise
-        log.error("logout: the login could not be ended on the server: %s", storage_failure(error) or "busy",
-                  exc_info=error)
-        with _ENDING_LOCK:
-            _ENDING.add(digest)
-        return False
-    return True
+    if committed_or_logged(delete(LoginSession).where(LoginSession.id == digest), "logout: ending the login"):
+        return True
+    with _ENDING_LOCK:
+        _ENDING.add(digest)
+    return False
 
 
 def _finish_ending() -> None:

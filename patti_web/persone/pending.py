@@ -4,18 +4,14 @@ storage behind patti_web.web.stash, which ties a key to one browser."""
 from __future__ import annotations
 
 import json
-import logging
 import secrets
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import delete
-from sqlalchemy.exc import DBAPIError
 
 from patti_web.extensions import db
 from patti_web.persone.models import PendingForm
-from patti_web.storage import is_contention, is_storage_failure, storage_failure
-
-log = logging.getLogger(__name__)
+from patti_web.storage import committed_or_logged
 
 PENDING_MAX_AGE = timedelta(hours=12)
 
@@ -49,13 +45,4 @@ def take_form(token: str, path: str | None) -> list[tuple[str, str]] | None:
 def forget_forms(tokens: list[str]) -> bool:
     """Drop the forms these keys name (logging out); commits. False when the database could not write: the keys
     then only go with the browser's cookie, and the rows with their 12 hours."""
-    try:
-        db.session.execute(delete(PendingForm).where(PendingForm.id.in_(tokens)))
-        db.session.commit()
-    except DBAPIError as error:
-        db.session.rollback()
-        if not is_storage_failure(error) and not is_contention(error):
-            raise
-        log.error("logout: the kept forms could not be dropped: %s", storage_failure(error) or "busy")
-        return False
-    return True
+    return committed_or_logged(delete(PendingForm).where(PendingForm.id.in_(tokens)), "logout: dropping the kept forms")

@@ -117,10 +117,11 @@ def trust_roots():
     return firme.load_trust_roots(path)
 
 
-def upload(domanda_id: int, user, key: str, filename: str, data: bytes) -> tuple[FileFirmato | None, firme.Outcome]:
+def upload(domanda_id: int, user, key: str, filename: str,
+           data: bytes) -> tuple[ToSign, FileFirmato | None, firme.Outcome]:
     """Check a signed file for one document of the application's current version; keep it when no check failed
-    (verified, or with only the chain left to the office). Returns the row kept (None when refused) and the checks.
-    Commits.
+    (verified, or with only the chain left to the office). Returns the document, the row kept (None when refused)
+    and the checks. Commits.
 
     :raises Refused: no such document, an empty or too large file, a draft, no PDF now.
     """
@@ -133,7 +134,7 @@ def upload(domanda_id: int, user, key: str, filename: str, data: bytes) -> tuple
     outcome = firme.verify(data, expected(state, document), trust_roots())
     if outcome.state == firme.REFUSED:
         log.info("application %s: signed %s refused (%s)", state.id, key, [c.key for c in outcome.failures])
-        return None, outcome
+        return document, None, outcome
     sha256 = archivio.put(data)
     row = FileFirmato(application_id=state.id, documento=key, versione=state.versione, sha256=sha256,
                       nome_file=file_name(filename), dimensione=len(data), formato=outcome.format or "",
@@ -148,7 +149,7 @@ def upload(domanda_id: int, user, key: str, filename: str, data: bytes) -> tuple
             archivio.delete(sha256)  # kept for nothing: no row names it
         raise
     log.info("application %s: signed %s kept for version %s (%s)", state.id, key, state.versione, outcome.state)
-    return row, outcome
+    return document, row, outcome
 
 
 def file_name(name: str) -> str:

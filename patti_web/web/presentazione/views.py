@@ -67,8 +67,7 @@ def upload(domanda_id: int):
     upload = form.firmato.data
     name = operations.file_name(upload.filename or "")
     try:
-        document = operations.document_of(domande.load(domanda_id, current_user), key)
-        row, outcome = operations.upload(domanda_id, current_user, key, name, upload.read())
+        document, row, outcome = operations.upload(domanda_id, current_user, key, name, upload.read())
     except operations.Refused as refused:
         form.firmato.errors.append(_("%(file)s: %(problem)s", file=name, problem=str(refused)))
         return _page(domanda_id, form, 422)
