@@ -10,6 +10,7 @@ field back, so a document round-trips.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import typing
@@ -425,3 +426,14 @@ def to_document(domanda: Domanda) -> dict:
 def write_document(domanda: Domanda) -> str:
     """Return the application as JSON text (UTF-8, indented, keys in a fixed order)."""
     return json.dumps(to_document(domanda), ensure_ascii=False, indent=2) + "\n"
+
+
+def canonical_json(domanda: Domanda) -> bytes:
+    """The application as canonical JSON: the `@2` document, keys sorted, no spaces, UTF-8. The same document always
+    gives the same bytes; what the package files as the frozen version."""
+    return json.dumps(to_document(domanda), ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode()
+
+
+def fingerprint(domanda: Domanda) -> str:
+    """The SHA-256 of the canonical JSON (64 hex digits): what the act's pages and the receipt print of a version."""
+    return hashlib.sha256(canonical_json(domanda)).hexdigest()
