@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 import os
-from datetime import date
+from datetime import date, datetime
 
 
 def _date(name: str) -> date | None:
     value = os.environ.get(name)
     return date.fromisoformat(value) if value else None
+
+
+def _date_or_time(name: str) -> date | datetime | None:
+    """An ISO day ("2023-02-28") or day and time ("2023-02-28T12:00:00", in the edition's time zone)."""
+    value = (os.environ.get(name) or "").strip()
+    if not value:
+        return None
+    return datetime.fromisoformat(value) if "T" in value or " " in value else date.fromisoformat(value)
 
 
 def _flag(name: str, default: bool) -> bool:
@@ -35,8 +43,8 @@ class Config:
     SQLALCHEMY_DATABASE_URI = _database_url()
     # Which edition of the call the portal serves (a file in patti_web/avviso/edizioni/), and another window.
     PATTI_EDIZIONE = os.environ.get("PATTI_EDIZIONE", "lombardia_2023")
-    PATTI_FINESTRA_APERTURA = _date("PATTI_FINESTRA_APERTURA")
-    PATTI_FINESTRA_CHIUSURA = _date("PATTI_FINESTRA_CHIUSURA")
+    PATTI_FINESTRA_APERTURA = _date_or_time("PATTI_FINESTRA_APERTURA")
+    PATTI_FINESTRA_CHIUSURA = _date_or_time("PATTI_FINESTRA_CHIUSURA")
     # The day the portal takes as today (ISO date), e.g. to check how the window reads before it opens.
     PATTI_OGGI = _date("PATTI_OGGI")
     # Seconds LibreOffice may take for one PDF.

@@ -74,9 +74,10 @@ def locale() -> Locale:
     return Locale.parse(LOCALE)
 
 
-def format_datetime(value: datetime) -> str:
-    """Italian date and time in Italy's zone, e.g. "24 novembre 2026, 10:15". Naive values are UTC."""
+def format_datetime(value: datetime, *, seconds: bool = False) -> str:
+    """Italian date and time in Italy's zone, e.g. "24 novembre 2026, 10:15" ("10:15:07" with seconds). Naive values
+    are UTC."""
     if value.tzinfo is None:
         value = value.replace(tzinfo=UTC)
     local = value.astimezone(ZoneInfo(TIMEZONE))
-    return f"{format_date(local)}, {local:%H:%M}"
+    return f"{format_date(local)}, {local:%H:%M:%S}" if seconds else f"{format_date(local)}, {local:%H:%M}"

@@ -45,6 +45,8 @@ POLICY = {
     "documenti.docx": "read", "documenti.pdf": "read", "documenti.letters_zip": "read",
     "documenti.letters_pdf_zip": "read", "documenti.letter_docx": "read", "documenti.letter_pdf": "read",
     "presentazione.page": "read", "presentazione.signed_file": "read", "presentazione.upload": "edit",
+    "presentazione.receipt_pdf": "read", "presentazione.receipt_docx": "read", "presentazione.package": "read",
+    "presentazione.submit": "manage", "presentazione.withdraw": "manage",
     "domande.remove": "edit", "domande.duplicate": "edit",
     "domande.delete": "manage", "persone.invite": "manage", "persone.revoke": "manage",
     "persone.change_role": "manage", "persone.remove": "manage", "persone.hand_over": "manage",
@@ -85,6 +87,8 @@ POST_DATA = {
     "auth.reset_password": {"password": "x"},
     "auth.confirm": {"password": "x"},
     "presentazione.upload": {"documento": "manifestazione"},
+    "presentazione.submit": {"conferma": "y", "versione": "1"},
+    "presentazione.withdraw": {"conferma": "y"},
     "inviti.change_role": {"ruolo": "collaboratore"},
 }
 

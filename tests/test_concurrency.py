@@ -311,3 +311,99 @@ def test_one_login_link_pressed_twice_at_once_logs_in_once(shared):
         db.session.remove()
     statuses = _at_once([(app.test_client(), f"/accedi/link/{token}") for _ in range(4)])
     assert sorted(statuses) == [303, 400, 400, 400], statuses
+
+
+@pytest.fixture
+def ready_to_submit(shared):
+    """`shared`, with the window open around today and every document of the application signed."""
+    from datetime import date
+
+    from test_invio import sign_all
+
+    app, user_id, application_id = shared
+    app.extensions["patti_edizione"] = app.extensions["patti_edizione"].with_window(date(2020, 1, 1),
+                                                                                  date(2099, 12, 31))
+    app.config["_TEST_USER"] = user_id
+    with app.app_context():
+        sign_all(application_id)
+        db.session.remove()
+    return shared
+
+
+def test_20_submissions_of_different_applications_at_once_get_20_consecutive_numbers(ready_to_submit):
+    """Twenty titolari press "Presentare la domanda" at the same moment: twenty numbers, 1 to 20, none twice, no
+    gap; each application frozen at the version it submitted."""
+    from test_invio import sign_all
+
+    from patti_web.presentazione import invio
+    from patti_web.presentazione.models import Numeratore, Presentazione
+
+    app, user_id, first_id = ready_to_submit
+    with app.app_context():
+        user = db.session.get(User, user_id)
+        ids = [first_id] + [domande.import_domanda(sample_domanda(current_edition(), 6, seed=i), user).id
+                            for i in range(2, 21)]
+        for domanda_id in ids[1:]:
+            sign_all(domanda_id)
+        db.session.remove()
+    results = in_parallel(app, 20, lambda i, user: invio.submit(ids[i], user, 1))
+    assert not [r for r in results if isinstance(r, Exception)], results
+    assert all(r.new for r in results)
+    with app.app_context():
+        rows = db.session.scalars(db.select(Presentazione).order_by(Presentazione.progressivo)).all()
+        year = rows[0].anno
+        assert [r.numero for r in rows] == [f"PATTI-{year}-{n:07d}" for n in range(1, 21)]
+        assert sorted(r.application_id for r in rows) == sorted(ids)
+        assert db.session.scalar(db.select(Numeratore.ultimo)) == 20
+        assert {domande.load(i, None).head.stato for i in ids} == {"presentata"}
+        db.session.remove()
+    print(f"\n20 submissions at once: numbers {rows[0].numero} .. {rows[-1].numero}, distinct and consecutive")
+
+
+def test_10_submits_of_one_application_at_once_give_one_number(ready_to_submit):
+    """A double click, two tabs, two people: ten submits of one application at the same moment make one submission;
+    the other nine are told it was made, with the same number, and no number is spent for them."""
+    from patti_web.presentazione import invio
+    from patti_web.presentazione.models import Numeratore, Presentazione
+
+    app, _user_id, application_id = ready_to_submit
+    results = in_parallel(app, 10, lambda i, user: invio.submit(application_id, user, 1))
+    assert not [r for r in results if isinstance(r, Exception)], results
+    assert sum(r.new for r in results) == 1 and len({r.presentazione.numero for r in results}) == 1
+    with app.app_context():
+        assert db.session.scalar(db.select(db.func.count()).select_from(Presentazione)) == 1
+        assert db.session.scalar(db.select(Numeratore.ultimo)) == 1
+        db.session.remove()
+    print(f"\n10 submits of one application at once: 1 new, 9 told it was made ({results[0].presentazione.numero})")
+
+
+def test_saves_racing_a_submission_never_land_on_the_frozen_version(ready_to_submit):
+    """Five saves and five submits of one application at the same moment: either the submission froze version 1 and
+    every save was refused, or a save came first and the submits were told the application changed. Never a save
+    after the freeze."""
+    from patti_web.presentazione import invio
+    from patti_web.presentazione.models import Presentazione
+
+    app, _user_id, application_id = ready_to_submit
+
+    def work(i, user):
+        if i % 2:
+            return invio.submit(application_id, user, 1)
+        return domande.save_section(application_id, user, "capofila", None, {"titolo": f"Titolo {i}"}, set(),
+                                    lambda value: value)
+
+    results = in_parallel(app, 10, work)
+    unexpected = [r for r in results if isinstance(r, Exception)
+                  and not isinstance(r, domande.Frozen | domande.Conflict | invio.Changed)]
+    assert not unexpected, unexpected
+    with app.app_context():
+        state = domande.load(application_id, None)
+        submitted = db.session.scalars(db.select(Presentazione)).all()
+        if submitted:
+            assert state.head.stato == "presentata" and state.versione == submitted[0].versione == 1
+            assert len(submitted) == 1
+        else:
+            assert state.head.stato == "bozza" and state.versione > 1
+        db.session.remove()
+    saved = sum(1 for i, r in enumerate(results) if i % 2 == 0 and not isinstance(r, Exception))
+    print(f"\nsaves and submits at once: {'submitted' if submitted else 'not submitted'}, {saved} saves landed")

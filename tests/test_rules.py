@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import copy
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -313,6 +314,54 @@ def test_an_operator_can_set_another_window():
     assert check_application(domanda(), edition, submitted_at=datetime(2023, 3, 10, 12, tzinfo=UTC)) == []
     with pytest.raises(EditionError):
         EDITION.with_window(date(2023, 3, 1), date(2023, 2, 1))
+
+
+@pytest.mark.parametrize(
+    ("rome", "inside"),
+    [
+        ("2023-01-15T23:59:59", False),
+        ("2023-01-16T00:00:00", True),  # the first second of the first day
+        ("2023-01-16T23:59:59", True),
+        ("2023-02-28T00:00:00", True),
+        ("2023-02-28T23:59:59", True),  # the last second of the last day
+        ("2023-03-01T00:00:00", False),
+    ],
+)
+def test_the_window_edges_are_the_first_and_last_second_in_rome(rome, inside):
+    moment = datetime.fromisoformat(rome).replace(tzinfo=ZoneInfo("Europe/Rome"))
+    assert EDITION.is_open_at(moment) is inside
+    assert EDITION.is_open_at(moment.astimezone(UTC)) is inside  # the same instant, written in UTC
+    assert EDITION.is_open_at(moment.replace(microsecond=999_999)) is inside  # counted in whole seconds
+
+
+@pytest.mark.parametrize(
+    ("utc", "inside"),
+    [
+        # Opens Saturday 25 March 2023 at 09:00 CET (UTC+1); Italy moves to CEST (UTC+2) on Sunday 26 at 02:00.
+        ("2023-03-25T07:59:59", False),
+        ("2023-03-25T08:00:00", True),
+        ("2023-03-26T00:59:59", True),  # 01:59:59 CET, the last second before the change
+        ("2023-03-26T01:00:00", True),  # 03:00:00 CEST
+        # Closes Sunday 29 October 2023 at 12:00:00 CET, after the change back (03:00 CEST -> 02:00 CET).
+        ("2023-10-29T11:00:00", True),
+        ("2023-10-29T11:00:01", False),
+        ("2023-10-29T10:00:00", True),  # 11:00 CET: an hour before, not the closing (as UTC+2 would say)
+    ],
+)
+def test_a_configured_window_across_daylight_saving_changes(utc, inside):
+    edition = EDITION.with_window(datetime(2023, 3, 25, 9, 0, 0), datetime(2023, 10, 29, 12, 0, 0))
+    assert (edition.opens_at.utcoffset(), edition.closes_at.utcoffset()) == (timedelta(hours=1), timedelta(hours=1))
+    moment = datetime.fromisoformat(utc).replace(tzinfo=UTC)
+    assert edition.is_open_at(moment) is inside
+    assert codes(check_application(domanda(), edition, submitted_at=moment)) == (
+        [] if inside else [("FUORI_FINESTRA", "domanda")])
+
+
+def test_a_window_closing_at_noon_says_so_to_the_second():
+    edition = EDITION.with_window(None, datetime(2023, 2, 28, 12, 0, 0))
+    (finding,) = check_application(domanda(), edition, submitted_at=datetime(2023, 2, 28, 11, 0, 1, tzinfo=UTC))
+    assert "28 febbraio 2023, 12:00:00" in finding.message and "28 febbraio 2023, 12:00:01" in finding.message
+    assert edition.apertura_ora == time(0, 0, 0)  # a day alone keeps the edition's time
 
 
 def test_a_second_edition_is_a_new_definition_not_new_code():

@@ -21,7 +21,7 @@ from patti_web.avviso import sezioni
 from patti_web.avviso.domanda import Domanda
 from patti_web.avviso.edizioni import Edizione
 from patti_web.avviso.words import stems, words
-from patti_web.i18n import N_, format_date
+from patti_web.i18n import N_, format_datetime
 from patti_web.i18n import gettext as _
 
 if TYPE_CHECKING:  # the package returns this type but does not export its name
@@ -530,14 +530,15 @@ def check_needs_and_interventions(domanda: Domanda) -> Iterator[Finding]:
 
 
 def check_window(edizione: Edizione, when: datetime) -> Iterator[Finding]:
-    """Submission only: is `when` (aware, any zone) inside the edition's window, in the edition's time zone?"""
-    day = when.astimezone(edizione.zona).date()
-    if not edizione.apertura <= day <= edizione.chiusura:
+    """Submission only: is `when` (aware, any zone) inside the edition's window, to the second, in the edition's
+    time zone?"""
+    if not edizione.is_open_at(when):
         yield _finding(
             FUORI_FINESTRA,
             "domanda",
-            _("Applications are accepted from %(start)s to %(end)s; today is %(today)s.",
-              start=format_date(edizione.apertura), end=format_date(edizione.chiusura), today=format_date(day)),
+            _("Applications are accepted from %(start)s to %(end)s (Italian time); it is now %(now)s.",
+              start=format_datetime(edizione.opens_at, seconds=True),
+              end=format_datetime(edizione.closes_at, seconds=True), now=format_datetime(when, seconds=True)),
         )
 
 

@@ -13,15 +13,18 @@ Each use case commits once; reads commit nothing, except a summary counted by ot
 """
 
 from patti_web.domande.access import (
+    BOZZA,
     COLLABORATORE,
     EDIT,
     LETTORE,
     MANAGE,
     MEMBER_ROLES,
+    PRESENTATA,
     READ,
     STAFF,
     TITOLARE,
     Forbidden,
+    Frozen,
     Head,
     NotFound,
     get_head,
@@ -51,8 +54,9 @@ from patti_web.domande.operations import (
 from patti_web.domande.versions import Busy, DuplicateSubmission, Refused
 
 __all__ = [
-    "ACTIVITY_SHOWN", "COLLABORATORE", "EDIT", "LETTORE", "MANAGE", "MEMBER_ROLES", "READ", "STAFF", "TITOLARE",
-    "Analysis", "Busy", "Change", "Conflict", "DuplicateSubmission", "FieldChange", "Forbidden", "Head", "ItemGone",
+    "ACTIVITY_SHOWN", "BOZZA", "COLLABORATORE", "EDIT", "LETTORE", "MANAGE", "MEMBER_ROLES", "PRESENTATA", "READ",
+    "STAFF", "TITOLARE", "Analysis", "Busy", "Change", "Conflict", "DuplicateSubmission", "FieldChange", "Forbidden",
+    "Frozen", "Head", "ItemGone",
     "NotFound", "Refused", "Saved", "State", "activity", "add_item", "added_with", "analyse", "create_domanda",
     "delete_domanda", "duplicate_domanda", "flatten", "get_head", "get_item", "import_domanda", "is_db_id",
     "list_domande", "load", "next_need_code", "remove_item", "revisions", "save_section", "update_item", "when_deleted",

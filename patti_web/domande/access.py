@@ -23,6 +23,8 @@ MEMBER_ROLES = (COLLABORATORE, LETTORE)
 READ = frozenset({TITOLARE, COLLABORATORE, LETTORE, STAFF})
 EDIT = frozenset({TITOLARE, COLLABORATORE})
 MANAGE = frozenset({TITOLARE})
+# States of an application: a draft is edited; a submitted one is frozen for everyone until it is withdrawn.
+BOZZA, PRESENTATA = "bozza", "presentata"
 
 
 class NotFound(LookupError):
@@ -31,6 +33,10 @@ class NotFound(LookupError):
 
 class Forbidden(PermissionError):
     """The user may see the application but not do this with it (a lettore saving, a collaboratore inviting)."""
+
+
+class Frozen(Forbidden):
+    """The application has been submitted: nobody changes its content until it is withdrawn."""
 
 
 @dataclass(frozen=True)
@@ -59,7 +65,12 @@ class Head:
 
     @property
     def can_edit(self) -> bool:
-        return self.ruolo in EDIT
+        """May this user change the content now (a role that edits, on an application not submitted)?"""
+        return self.ruolo in EDIT and self.stato == BOZZA
+
+    @property
+    def frozen(self) -> bool:
+        return self.stato != BOZZA
 
     @property
     def can_manage(self) -> bool:
@@ -95,6 +106,7 @@ def get_head(domanda_id: int, user, allowed: frozenset[str] = READ) -> Head:
 
     :raises NotFound: no such application, or the user has no role in it.
     :raises Forbidden: the user's role is not among `allowed`.
+    :raises Frozen: `allowed` is EDIT (a change of the content) and the application has been submitted.
     """
     if not is_db_id(domanda_id):
         raise NotFound(domanda_id)
@@ -103,7 +115,7 @@ def get_head(domanda_id: int, user, allowed: frozenset[str] = READ) -> Head:
         row = connection.execute(_HEAD_OF, {"id": domanda_id}).one_or_none()
         if row is None:
             raise NotFound(domanda_id)
-        return Head(*row)
+        return _unless_frozen(Head(*row), allowed)
     # Plain columns through the session's connection: no ORM objects to build on the hottest path of every page.
     row = connection.execute(_HEAD_FOR_USER, {"id": domanda_id, "user": user.id}).one_or_none()
     # Staff read, whatever else their account holds: no invitation, hand-over or older membership makes them edit.
@@ -112,7 +124,13 @@ def get_head(domanda_id: int, user, allowed: frozenset[str] = READ) -> Head:
         raise NotFound(domanda_id)
     if role not in allowed:
         raise Forbidden(domanda_id)
-    return Head(*row[:-1], ruolo=role)
+    return _unless_frozen(Head(*row[:-1], ruolo=role), allowed)
+
+
+def _unless_frozen(head: Head, allowed: frozenset[str]) -> Head:
+    if allowed == EDIT and head.frozen:
+        raise Frozen(head.id)
+    return head
 
 
 def heads_of(user) -> list[Head]:

@@ -19,13 +19,13 @@ from typing import Any
 
 import jsonpatch
 from pydantic import BaseModel
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 
 from patti_web.avviso import domanda as doc
 from patti_web.avviso import sezioni
 from patti_web.avviso.regole import normalize_tax_code
-from patti_web.domande.access import EDIT, MANAGE, Head, NotFound, get_head
+from patti_web.domande.access import BOZZA, EDIT, MANAGE, Frozen, Head, NotFound, get_head
 from patti_web.domande.analysis import State, analyse, cache, load, summary_of
 from patti_web.domande.merge import FieldChange, flatten, merge, unflatten
 from patti_web.domande.models import DomandaRecord, Membership, Revision
@@ -157,6 +157,12 @@ def delete_domanda(domanda_id: int, owner) -> str:
     someone else's.
     """
     head = get_head(domanda_id, owner, MANAGE)
+    # Under the row's lock (SQLite: the one writer's), and only a draft: a submission is never deleted under it.
+    if not db.session.execute(update(DomandaRecord).where(DomandaRecord.id == head.id, DomandaRecord.stato == BOZZA)
+                              .values(versione=DomandaRecord.versione)
+                              .execution_options(synchronize_session=False)).rowcount:
+        db.session.rollback()
+        raise Frozen(head.id)
     afterwards = [then for prepare in _OF_AN_APPLICATION if (then := prepare(head.id)) is not None]
     db.session.execute(delete(Invitation).where(Invitation.application_id == head.id))
     db.session.execute(delete(Membership).where(Membership.application_id == head.id))

@@ -26,7 +26,7 @@ from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from patti_web.avviso import domanda as doc
-from patti_web.domande.access import EDIT, Head, NotFound, get_head
+from patti_web.domande.access import BOZZA, EDIT, Frozen, Head, NotFound, get_head
 from patti_web.domande.analysis import State, analyse, cache, load, summary_of
 from patti_web.domande.models import DomandaRecord, Revision
 from patti_web.extensions import db
@@ -171,7 +171,7 @@ def _prefixed(operations: list[dict], prefix: str) -> list[dict]:
 _ROW = DomandaRecord.__table__.c
 # A write that changes nothing: it takes the row's lock (PostgreSQL) or the database's (SQLite) for the save.
 _LOCK = update(DomandaRecord.__table__).where(_ROW.id == bindparam("locked_id")).values(versione=_ROW.versione)
-_DOCUMENT = select(_ROW.documento, _ROW.versione).where(_ROW.id == bindparam("id"))
+_DOCUMENT = select(_ROW.documento, _ROW.versione, _ROW.stato).where(_ROW.id == bindparam("id"))
 
 
 def added_by(domanda_id: int, form_token: str) -> tuple[str, str] | None:
@@ -216,7 +216,10 @@ def save(domanda_id: int, user, *, sezione: str, azione: str, change: Callable[[
         if added is not None:
             db.session.rollback()
             raise DuplicateSubmission(form_token, *added)
-        data, versione = db.session.connection().execute(_DOCUMENT, {"id": head.id}).one()
+        data, versione, stato = db.session.connection().execute(_DOCUMENT, {"id": head.id}).one()
+        if stato != BOZZA:  # submitted meanwhile: read under the lock, so no save slips in after the freeze
+            db.session.rollback()
+            raise Frozen(head.id)
         head = replace(head, versione=versione)
         draft = Draft(head.id, head.versione, data)
         try:

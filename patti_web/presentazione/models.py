@@ -1,10 +1,11 @@
-"""Database models of filing: the signed files of an application."""
+"""Database models of filing: the signed files of an application, its submissions and their numbers, the stamps
+used."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import JSON, ForeignKey, Integer, String
+from sqlalchemy import JSON, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from patti_web.extensions import db
@@ -36,3 +37,52 @@ class FileFirmato(db.Model):
     controlli: Mapped[dict] = mapped_column(JSON)
     caricato_da: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
     caricato_at: Mapped[datetime] = mapped_column(default=_now)
+
+
+class Presentazione(db.Model):
+    """One submission of an application: its number, the version it froze and when. A withdrawal (before the window
+    closes) keeps the row, with when and by whom it was withdrawn; a new submission is a new row and a new number."""
+
+    __tablename__ = "presentazione"
+    __table_args__ = (
+        UniqueConstraint("edizione", "anno", "progressivo", name="uq_presentazione_edizione_anno_progressivo"),
+        {"sqlite_autoincrement": True},
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("application.id", ondelete="CASCADE"), index=True)
+    edizione: Mapped[str] = mapped_column(String(60))
+    # The year of the submission in the edition's time zone, and the number in that edition and year (1, 2, ...).
+    anno: Mapped[int] = mapped_column(Integer)
+    progressivo: Mapped[int] = mapped_column(Integer)
+    # "PATTI-2023-0000123"
+    numero: Mapped[str] = mapped_column(String(30), unique=True)
+    versione: Mapped[int] = mapped_column(Integer)
+    # SHA-256 of the canonical JSON of the frozen version (patti_web.avviso.domanda.fingerprint).
+    impronta: Mapped[str] = mapped_column(String(64))
+    presentata_at: Mapped[datetime] = mapped_column(default=_now)  # UTC
+    presentata_da: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
+    ritirata_at: Mapped[datetime | None] = mapped_column(default=None)
+    ritirata_da: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
+
+
+class Numeratore(db.Model):
+    """The last number given in an edition and year: raised by one in the transaction that freezes a submission, so
+    numbers have no gaps (a submission that fails rolls its number back with it)."""
+
+    __tablename__ = "numeratore"
+
+    edizione: Mapped[str] = mapped_column(String(60), primary_key=True)
+    anno: Mapped[int] = mapped_column(Integer, primary_key=True)
+    ultimo: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class MarcaDaBollo(db.Model):
+    """A stamp's identifier, once used by a submission: it belongs to that application (which may submit again with
+    it after a withdrawal), never to another."""
+
+    __tablename__ = "marca_da_bollo"
+
+    identificativo: Mapped[str] = mapped_column(String(14), primary_key=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("application.id", ondelete="CASCADE"), index=True)
+    usata_at: Mapped[datetime] = mapped_column(default=_now)

@@ -167,6 +167,26 @@ def register_error_handlers(app: Flask) -> None:
     def forbidden(error):
         return http_error(Forbidden())
 
+    @app.errorhandler(domande.Frozen)
+    def frozen(error: domande.Frozen):
+        """A change of a submitted application (a form opened before the submission): refused, and a form POSTed
+        to a section is kept for this browser, to come back filled in if the application is withdrawn."""
+        db.session.rollback()
+        kept = stash.keep_this_form() if request.method == "POST" and request.blueprint == "domande" else None
+        message = _("This application has been submitted: nobody can change it now, so nothing was saved.")
+        if kept:
+            message += " " + _("What you typed has been kept: it comes back in the form if the application is "
+                               "withdrawn before the window closes.")
+        link = url_for("presentazione.page", domanda_id=error.args[0]) if error.args else None
+        if is_partial_request():
+            response = make_response(render_template("errors/_messaggio.html", message=message), 409)
+            response.headers.update({"HX-Retarget": "#messaggi", "HX-Reswap": "innerHTML"})
+        else:
+            response = make_response(render_template("errors/error.html", status=409, message=message, link=link,
+                                                     title=_("Application submitted")), 409)
+        stash.remember(response, kept)
+        return response
+
     @app.errorhandler(storage.Unavailable)
     def cannot_save(error: storage.Unavailable):
         db.session.rollback()

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import tomllib
 from dataclasses import dataclass, replace
-from datetime import date
+from datetime import date, datetime, time
 from functools import cache, cached_property
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -65,6 +65,8 @@ class Edizione:
     destinatario: tuple[str, ...]
     edizione_ateco: str
     minimo_categorie_ulteriori: int
+    # The submission window: from `apertura` at `apertura_ora` to `chiusura` at `chiusura_ora`, both inclusive, in
+    # the edition's time zone (a day alone: from 00:00:00 of the first to 23:59:59 of the last).
     apertura: date
     chiusura: date
     fuso_orario: str
@@ -75,6 +77,14 @@ class Edizione:
     categorie_altre: tuple[Voce, ...]
     ambiti: tuple[Ambito, ...]
     province: tuple[Voce, ...]  # chiave = sigla, etichetta = full name, breve = name for tables
+    apertura_ora: time = time(0, 0, 0)
+    chiusura_ora: time = time(23, 59, 59)
+    # Who receives the applications filed on the portal, one line each (the receipt, the footer, the home page).
+    ufficio: tuple[str, ...] = ()
+    # What happens after the submission (the administration's deadlines), one paragraph each, for the receipt.
+    dopo_la_presentazione: tuple[str, ...] = ()
+    # Are the partners' signed letters of adhesion needed to submit (True), or may they follow (False)?
+    lettere_alla_presentazione: bool = True
 
     @property
     def zona(self) -> ZoneInfo:
@@ -111,11 +121,37 @@ class Edizione:
             return "aperta", (self.chiusura - today).days + 1
         return "chiusa", (today - self.chiusura).days
 
-    def with_window(self, apertura: date | None = None, chiusura: date | None = None) -> Edizione:
-        """Return this edition with another submission window (operators set it by configuration)."""
-        nuova = replace(self, apertura=apertura or self.apertura, chiusura=chiusura or self.chiusura)
-        if nuova.chiusura < nuova.apertura:
-            raise EditionError(f"window closes ({nuova.chiusura}) before it opens ({nuova.apertura})")
+    @property
+    def opens_at(self) -> datetime:
+        """The first second of the window, in the edition's time zone."""
+        return datetime.combine(self.apertura, self.apertura_ora, tzinfo=self.zona)
+
+    @property
+    def closes_at(self) -> datetime:
+        """The last second of the window (inclusive), in the edition's time zone."""
+        return datetime.combine(self.chiusura, self.chiusura_ora, tzinfo=self.zona)
+
+    def is_open_at(self, when: datetime) -> bool:
+        """Is the aware moment `when` inside the window? Counted in whole seconds: 23:59:59.900 of the last second is
+        still inside, 00:00:00 after it is not."""
+        moment = when.astimezone(self.zona).replace(microsecond=0)
+        return self.opens_at <= moment <= self.closes_at
+
+    def with_window(self, apertura: date | datetime | None = None,
+                    chiusura: date | datetime | None = None) -> Edizione:
+        """Return this edition with another submission window (operators set it by configuration): a day, or a day
+        and a time (a day alone keeps the edition's time of that end)."""
+        changes: dict = {}
+        for end, value in (("apertura", apertura), ("chiusura", chiusura)):
+            if isinstance(value, datetime):
+                if value.tzinfo is not None:
+                    value = value.astimezone(self.zona).replace(tzinfo=None)
+                changes[end], changes[f"{end}_ora"] = value.date(), value.time().replace(microsecond=0)
+            elif isinstance(value, date):
+                changes[end] = value
+        nuova = replace(self, **changes)
+        if nuova.closes_at < nuova.opens_at:
+            raise EditionError(f"window closes ({nuova.closes_at}) before it opens ({nuova.opens_at})")
         return nuova
 
 
@@ -153,8 +189,8 @@ def parse_edition(path: Path) -> Edizione:
             destinatario=tuple(raw.get("destinatario", [raw["ente"]])),
             edizione_ateco=str(raw["edizione_ateco"]),
             minimo_categorie_ulteriori=int(raw["minimo_categorie_ulteriori"]),
-            apertura=finestra["apertura"],
-            chiusura=finestra["chiusura"],
+            apertura=_day(finestra["apertura"]),
+            chiusura=_day(finestra["chiusura"]),
             fuso_orario=finestra.get("fuso_orario", "Europe/Rome"),
             capofila=_voci(raw, "capofila", TipoCapofila, path),
             categorie_obbligatorie=_voci(raw, "categorie_obbligatorie", Voce, path),
@@ -162,6 +198,9 @@ def parse_edition(path: Path) -> Edizione:
             categorie_altre=_voci(raw, "categorie_altre", Voce, path, optional=True),
             ambiti=_voci(raw, "ambiti", Ambito, path),
             province=_voci(raw, "province", Voce, path, sigla="chiave", nome="etichetta"),
+            ufficio=_lines(raw, "ufficio", path),
+            dopo_la_presentazione=_lines(raw, "dopo_la_presentazione", path),
+            lettere_alla_presentazione=bool(raw.get("lettere_alla_presentazione", True)),
         )
     except KeyError as exc:
         raise EditionError(f"{path.name}: missing key {exc}") from None
@@ -180,7 +219,19 @@ def parse_edition(path: Path) -> Edizione:
     for tipo in edizione.capofila:
         if tipo.conta_come is not None and tipo.conta_come not in edizione.categorie:
             raise EditionError(f"{path.name}: capofila {tipo.chiave!r} counts as unknown {tipo.conta_come!r}")
-    return edizione.with_window()
+    return edizione.with_window(finestra["apertura"], finestra["chiusura"])
+
+
+def _day(value: object) -> object:
+    """A window's end as a day (a datetime's time is applied by `with_window`); anything else is refused later."""
+    return value.date() if isinstance(value, datetime) else value
+
+
+def _lines(raw: dict, key: str, path: Path) -> tuple[str, ...]:
+    value = raw.get(key, [])
+    if not isinstance(value, list) or not all(isinstance(line, str) and line.strip() for line in value):
+        raise EditionError(f"{path.name}: '{key}' must be a list of texts")
+    return tuple(value)
 
 
 @cache

@@ -185,6 +185,9 @@ def _in_words(change: domande.Change) -> str:
         return _("Imported the application from a file.")
     if change.azione == "duplicazione":
         return _("Created the application as a copy of another.")
+    if change.azione == "ritiro":
+        return _("Withdrew the submitted application: it can be changed again, and its signed files are to be "
+                 "signed again.")
     if change.azione in ("aggiunta", "rimozione"):
         name = change.elemento
         if part is not None and part.is_list and change.value is not None:

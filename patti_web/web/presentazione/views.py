@@ -1,21 +1,29 @@
 """Firma e presentazione: the documents to sign and their state, the upload of each signed file with its checks in
-Italian, and the signed files to download. Plain forms (multipart); htmx is not needed here."""
+Italian, the signed files to download; the submission (what is missing, submit, withdraw), its receipt (page, PDF,
+DOCX) and the package the office receives. Plain forms (multipart); htmx is not needed here."""
 
 from __future__ import annotations
 
 import io
+from datetime import UTC, datetime
 
 from flask import Blueprint, flash, redirect, render_template, send_file, url_for
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import SelectField
-from wtforms.validators import InputRequired
+from wtforms import BooleanField, HiddenField, SelectField
+from wtforms.validators import DataRequired, InputRequired
 
 from patti_web import domande
+from patti_web.documenti import DOCX_MIMETYPE, zip_documents
+from patti_web.documenti.cache import NoPdf, pdfs_of
+from patti_web.documenti.ricevuta import build_receipt_docx, receipt_filename
 from patti_web.i18n import gettext as _
 from patti_web.i18n import lazy_gettext as _l
-from patti_web.presentazione import firme, operations
+from patti_web.portal import current_edition
+from patti_web.presentazione import firme, invio, operations
+from patti_web.web.documenti.views import _no_pdf
+from patti_web.web.security import external_url
 
 bp = Blueprint("presentazione", __name__, url_prefix="/domande/<int:domanda_id>")
 
@@ -30,6 +38,19 @@ class UploadForm(FlaskForm):
                         [FileRequired(message=_l("Signed file: choose the file to upload."))])
 
 
+class SubmitForm(FlaskForm):
+    versione = HiddenField()
+    conferma = BooleanField(_l("I confirm that I submit this version of the application, with the signed files "
+                               "listed above, to the office that receives it."),
+                            [DataRequired(_l("Confirmation: tick the box to submit the application."))])
+
+
+class WithdrawForm(FlaskForm):
+    conferma = BooleanField(_l("I confirm that I withdraw the submission: the application becomes a draft again, and "
+                               "its signed files will have to be signed again."),
+                            [DataRequired(_l("Confirmation: tick the box to withdraw the submission."))])
+
+
 @bp.before_request
 @login_required
 def require_login():
@@ -37,7 +58,9 @@ def require_login():
 
 
 def _page(domanda_id: int, form: UploadForm | None = None, status: int = 200,
-          refused: tuple[operations.ToSign, str, firme.Outcome | None] | None = None):
+          refused: tuple[operations.ToSign, str, firme.Outcome | None] | None = None,
+          submit_form: SubmitForm | None = None, withdraw_form: WithdrawForm | None = None,
+          reasons: list[str] | None = None):
     state = domande.load(domanda_id, current_user)
     rows = operations.table(state)
     if form is None:  # the first document still to sign (or to sign again) comes chosen
@@ -45,9 +68,21 @@ def _page(domanda_id: int, form: UploadForm | None = None, status: int = 200,
                        rows[0].document.key)
         form = UploadForm(formdata=None, documento=waiting)
     form.documento.choices = [(row.document.key, row.document.label) for row in rows]
-    return render_template("presentazione/presentazione.html", head=state.head, rows=rows, form=form,
-                           labels=STATE_LABELS, refused=refused, can_edit=state.head.can_edit,
-                           max_mb=operations.max_bytes() // 2**20), status
+    edizione = current_edition()
+    now = datetime.now(UTC)
+    submitted = invio.current(state.id) if state.head.frozen else None
+    if submit_form is None:
+        submit_form = SubmitForm(formdata=None, versione=str(state.versione))
+    submit_form.versione.data = str(state.versione)
+    return render_template(
+        "presentazione/presentazione.html", head=state.head, rows=rows, form=form, labels=STATE_LABELS,
+        refused=refused, can_edit=state.head.can_edit, max_mb=operations.max_bytes() // 2**20,
+        submitted=submitted, history=invio.history(state.id), files=invio.filed(state, submitted) if submitted else [],
+        missing=invio.missing(state, rows, edizione, now) if not submitted else [], reasons=reasons or [],
+        submit_form=submit_form, withdraw_form=withdraw_form or WithdrawForm(formdata=None),
+        can_submit=state.head.ruolo == domande.TITOLARE, window_open=edizione.is_open_at(now), edition=edizione,
+        letters_needed=edizione.lettere_alla_presentazione, outcomes=invio.OUTCOMES,
+    ), status
 
 
 @bp.get("/presentazione")
@@ -89,3 +124,104 @@ def signed_file(domanda_id: int, file_id: int):
     row, data = operations.signed_file(domanda_id, current_user, file_id)
     mimetype = "application/pdf" if row.formato == firme.PADES else "application/pkcs7-mime"
     return send_file(io.BytesIO(data), mimetype=mimetype, as_attachment=True, download_name=row.nome_file)
+
+
+@bp.post("/presentazione/presenta")
+def submit(domanda_id: int):
+    """Submit the version the page showed: a number and a freeze in one transaction; a second click, another tab or
+    another person gets the same submission."""
+    domande.get_head(domanda_id, current_user, domande.MANAGE)
+    form = SubmitForm()
+    if not form.validate_on_submit():
+        return _page(domanda_id, submit_form=form, status=422)
+    versione = int(form.versione.data) if (form.versione.data or "").isdigit() else None
+    try:
+        done = invio.submit(domanda_id, current_user, versione)
+    except invio.NotReady as not_ready:
+        form.conferma.errors = [*not_ready.reasons]
+        return _page(domanda_id, submit_form=form, status=422, reasons=not_ready.reasons)
+    except invio.Changed:
+        flash(_("The application changed after this page was shown (a save, or a withdrawal, by someone else): "
+                "nothing was submitted. Check it below, then submit again."), "error")
+        return redirect(url_for("presentazione.page", domanda_id=domanda_id), 303)
+    if done.new:
+        invio.mail_receipt(domanda_id, done.presentazione, external_url("presentazione.page", domanda_id=domanda_id))
+        flash(_("Application submitted: number %(number)s. The receipt is below, and it has been sent by mail.",
+                number=done.presentazione.numero), "success")
+    else:
+        flash(_("This application had already been submitted, as number %(number)s: nothing else was done.",
+                number=done.presentazione.numero), "info")
+    return redirect(url_for("presentazione.page", domanda_id=domanda_id, _anchor="ricevuta"), 303)
+
+
+@bp.post("/presentazione/ritira")
+def withdraw(domanda_id: int):
+    """Withdraw the submission while the window is open: the application can be changed again."""
+    domande.get_head(domanda_id, current_user, domande.MANAGE)
+    form = WithdrawForm()
+    if not form.validate_on_submit():
+        return _page(domanda_id, withdraw_form=form, status=422)
+    try:
+        withdrawn = invio.withdraw(domanda_id, current_user)
+    except invio.NotReady as not_ready:
+        form.conferma.errors = [*not_ready.reasons]
+        return _page(domanda_id, withdraw_form=form, status=422)
+    except invio.Changed:
+        flash(_("This application is not submitted (it may have been withdrawn meanwhile): nothing was done."),
+              "info")
+        return redirect(url_for("presentazione.page", domanda_id=domanda_id), 303)
+    flash(_("Submission %(number)s withdrawn: the application can be changed again; submit it again before the window "
+            "closes.", number=withdrawn.numero), "success")
+    return redirect(url_for("presentazione.page", domanda_id=domanda_id), 303)
+
+
+class NotSubmitted(Exception):
+    """A receipt or package asked of an application that is not submitted (or no longer is)."""
+
+
+def _receipt_docx(domanda_id: int) -> tuple[bytes, str, domande.State, object]:
+    found = invio.frozen_state(domanda_id, current_user)
+    if found is None:
+        raise NotSubmitted(domanda_id)
+    state, presentazione = found
+    return build_receipt_docx(invio.receipt_of(state, presentazione)), presentazione.numero, state, presentazione
+
+
+@bp.errorhandler(NotSubmitted)
+def not_submitted(error: NotSubmitted):
+    flash(_("This application is not submitted: it has no receipt or package (a withdrawn submission's receipt "
+            "stays with whoever downloaded it)."), "info")
+    return redirect(url_for("presentazione.page", domanda_id=error.args[0]), 303)
+
+
+@bp.get("/ricevuta.docx")
+def receipt_docx(domanda_id: int):
+    data, numero, _state, _row = _receipt_docx(domanda_id)
+    return send_file(io.BytesIO(data), mimetype=DOCX_MIMETYPE, as_attachment=True,
+                     download_name=receipt_filename(numero, "docx"))
+
+
+@bp.get("/ricevuta.pdf")
+def receipt_pdf(domanda_id: int):
+    data, numero, state, _row = _receipt_docx(domanda_id)
+    try:
+        (pdf,) = pdfs_of(state, [data])
+    except NoPdf as no_pdf:
+        return _no_pdf(no_pdf.reason)
+    return send_file(io.BytesIO(pdf), mimetype="application/pdf", as_attachment=True,
+                     download_name=receipt_filename(numero))
+
+
+@bp.get("/pacchetto.zip")
+def package(domanda_id: int):
+    """The submitted package: signed act, signed letters, receipt (PDF and DOCX), the frozen version's JSON and a
+    manifest, for anyone with a role in the application (staff included)."""
+    data, numero, state, presentazione = _receipt_docx(domanda_id)
+    try:
+        (pdf,) = pdfs_of(state, [data])
+    except NoPdf as no_pdf:
+        return _no_pdf(no_pdf.reason)
+    files = invio.package_files(state, presentazione, [(receipt_filename(numero), pdf),
+                                                       (receipt_filename(numero, "docx"), data)])
+    return send_file(io.BytesIO(zip_documents(files)), mimetype="application/zip", as_attachment=True,
+                     download_name=f"pacchetto-{numero}.zip")
