@@ -407,3 +407,38 @@ def test_saves_racing_a_submission_never_land_on_the_frozen_version(ready_to_sub
         db.session.remove()
     saved = sum(1 for i, r in enumerate(results) if i % 2 == 0 and not isinstance(r, Exception))
     print(f"\nsaves and submits at once: {'submitted' if submitted else 'not submitted'}, {saved} saves landed")
+
+
+def test_a_hand_over_racing_a_submission_gives_each_a_clear_answer(ready_to_submit):
+    """The titolare submits while (in another tab) handing the application over, at the same moment: either the
+    submission came first (one number, then the new titolare holds a submitted application), or the hand-over did
+    and the submission is refused as made by whom is no longer titolare (before its checks: Forbidden; after them,
+    at the freeze: Changed "titolare"). Never half of each, never a 500."""
+    from patti_web.domande.models import DomandaRecord, Membership
+    from patti_web.persone import inviti
+    from patti_web.presentazione import invio
+    from patti_web.presentazione.models import Presentazione
+
+    app, owner_id, application_id = ready_to_submit
+    with app.app_context():
+        member = accounts.register_user("erede@example.it", "Erede", "una password lunga", confirmed=True)
+        db.session.add(Membership(application_id=application_id, user_id=member.id, ruolo="collaboratore"))
+        db.session.commit()
+        member_id = member.id
+        db.session.remove()
+
+    def work(i, user):
+        return invio.submit(application_id, user, 1) if i == 0 else inviti.hand_over(application_id, user, member_id)
+
+    submitted, handed = in_parallel(app, 2, work)
+    with app.app_context():
+        rows = db.session.scalars(db.select(Presentazione)).all()
+        owner = db.session.get(DomandaRecord, application_id).owner_id
+        db.session.remove()
+    assert handed is None and owner == member_id, handed  # the hand-over always lands
+    if isinstance(submitted, invio.Changed | domande.Forbidden):
+        assert getattr(submitted, "reason", "titolare") == "titolare" and rows == []
+    else:
+        assert submitted.new and [r.presentata_da for r in rows] == [owner_id]
+    outcome = "submitted first" if rows else "handed over first, submission refused"
+    print(f"\na hand-over and a submission at once: {outcome}")

@@ -62,7 +62,12 @@ class NotReady(ValueError):
 
 
 class Changed(ValueError):
-    """The application changed after the page that submits it was shown: the person must look at it again."""
+    """The application changed after the page that submits it was shown: the person must look at it again.
+    `reason`: "versione" (saved, or withdrawn, meanwhile) or "titolare" (handed over to someone else meanwhile)."""
+
+    def __init__(self, domanda_id: int, reason: str = "versione"):
+        super().__init__(domanda_id, reason)
+        self.reason = reason
 
 
 @dataclass(frozen=True)
@@ -173,15 +178,16 @@ def submit(domanda_id: int, user, versione: int | None, *, now: datetime | None 
     def attempt_once() -> Submitted:
         frozen = db.session.execute(
             update(DomandaRecord).where(DomandaRecord.id == head.id, DomandaRecord.versione == state.versione,
-                                        DomandaRecord.stato == domande.BOZZA)
+                                        DomandaRecord.stato == domande.BOZZA,
+                                        DomandaRecord.owner_id == head.owner_id)
             .values(stato=domande.PRESENTATA).execution_options(synchronize_session=False)).rowcount
-        if not frozen:  # submitted by another click or person, or changed, meanwhile
+        if not frozen:  # submitted by another click or person, changed or handed over, meanwhile
             db.session.rollback()
-            again = domande.get_head(domanda_id, user, domande.MANAGE)
+            again = domande.get_head(domanda_id, user)
             found = current(head.id) if again.stato == domande.PRESENTATA else None
             if found is not None:
                 return Submitted(found, False)
-            raise Changed(head.id)
+            raise Changed(head.id, "titolare" if again.owner_id != head.owner_id else "versione")
         moment = now or _now()  # the moment of the transaction, with the lock held
         if not edizione.is_open_at(moment):
             db.session.rollback()

@@ -140,9 +140,13 @@ def submit(domanda_id: int):
     except invio.NotReady as not_ready:
         form.conferma.errors = [*not_ready.reasons]
         return _page(domanda_id, submit_form=form, status=422, reasons=not_ready.reasons)
-    except invio.Changed:
-        flash(_("The application changed after this page was shown (a save, or a withdrawal, by someone else): "
-                "nothing was submitted. Check it below, then submit again."), "error")
+    except invio.Changed as changed:
+        if changed.reason == "titolare":
+            flash(_("Nothing was submitted: meanwhile the application was handed over to another person, who is now "
+                    "its titolare and may submit it."), "error")
+        else:
+            flash(_("The application changed after this page was shown (a save, or a withdrawal, by someone else): "
+                    "nothing was submitted. Check it below, then submit again."), "error")
         return redirect(url_for("presentazione.page", domanda_id=domanda_id), 303)
     if done.new:
         invio.mail_receipt(domanda_id, done.presentazione, external_url("presentazione.page", domanda_id=domanda_id))
