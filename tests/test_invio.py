@@ -116,8 +116,10 @@ def test_a_frozen_application_refuses_every_change_and_keeps_what_was_typed(auth
     assert auth_client.post(f"/domande/{stored.id}/elimina").status_code == 409
     state = domande.load(stored.id, None)
     assert state.versione == 1 and state.domanda.titolo != "Cambiato dopo la presentazione"
-    assert "Cambiato dopo la presentazione" not in auth_client.get(f"/domande/{stored.id}/capofila").get_data(
-        as_text=True)  # a frozen page shows the saved values, read-only
+    opened = auth_client.get(f"/domande/{stored.id}/capofila")  # a form's page: the summary, read-only
+    assert opened.status_code == 303 and opened.headers["Location"].endswith(f"/domande/{stored.id}/riepilogo")
+    summary = auth_client.get(opened.headers["Location"]).get_data(as_text=True)
+    assert "si può leggere qui, non modificare" in summary and "Cambiato dopo la presentazione" not in summary
     with pytest.raises(domande.Frozen):
         domande.save_section(stored.id, None, "capofila", 1, {"titolo": "x"}, set(), lambda value: value)
 

@@ -172,6 +172,10 @@ def register_error_handlers(app: Flask) -> None:
         """A change of a submitted application (a form opened before the submission): refused, and a form POSTed
         to a section is kept for this browser, to come back filled in if the application is withdrawn."""
         db.session.rollback()
+        if request.method == "GET" and error.args and not is_partial_request():
+            # A form's page of a submitted application (a bookmark, an old tab): its summary, which reads it all.
+            flash(_("This application has been submitted: it can be read here, not changed."), "info")
+            return redirect_to(url_for("domande.riepilogo", domanda_id=error.args[0]))
         kept = stash.keep_this_form() if request.method == "POST" and request.blueprint == "domande" else None
         message = _("This application has been submitted: nobody can change it now, so nothing was saved.")
         if kept:
