@@ -130,6 +130,18 @@ def test_a_revoked_replaced_or_expired_link_is_gone_with_a_clear_page(auth_clien
     assert db.session.scalar(select(FileFirmato.id)) is None
 
 
+def test_the_partner_downloads_the_pdf_of_its_own_letter(app, auth_client, stored, partner, stand_in_pdfs,
+                                                        monkeypatch):
+    from patti_web.web.documenti import views as documenti
+
+    monkeypatch.setattr(documenti, "pdfs_of", operations.pdfs_of)  # the stand-in PDFs, for the download too
+    path = _make_link(auth_client, stored)
+    response = partner.get(f"{path}/lettera.pdf")
+    assert response.status_code == 200 and response.mimetype == "application/pdf"
+    assert response.headers["Referrer-Policy"] == "no-referrer"
+    assert response.data == _generated(stored, "adesione:p1") != _generated(stored, "adesione:p2")
+
+
 def test_the_link_lasts_the_configured_days(app, auth_client, stored):
     app.config["PATTI_LINK_ADESIONE_GIORNI"] = 3
     _make_link(auth_client, stored)

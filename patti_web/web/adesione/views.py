@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from functools import wraps
 
-from flask import Blueprint, flash, redirect, render_template, url_for
+from flask import Blueprint, flash, make_response, redirect, render_template, url_for
 from flask_wtf import FlaskForm
 
 from patti_web.avviso.regole import has_errors
@@ -72,8 +72,9 @@ def page(token: str, opened: links.Opened):
 @with_link
 def letter_pdf(token: str, opened: links.Opened):
     """The PDF of the partner's letter, for the current version (the one to sign)."""
-    response = pdf_download(opened.state, downloads.letter(opened.state, opened.partner.id))
-    return response, PRIVATE
+    response = make_response(pdf_download(opened.state, downloads.letter(opened.state, opened.partner.id)))
+    response.headers.update(PRIVATE)
+    return response
 
 
 @bp.post("/carica")
