@@ -83,7 +83,7 @@ def test_a_good_letter_uploaded_through_the_link_is_verified_and_the_table_says_
     assert rows["adesione:p1"].uploaded_by == "il partner, tramite link personale"
     assert rows["adesione:p1"].latest.caricato_da is None and rows["adesione:p1"].latest.link_id is not None
     table = auth_client.get(f"/domande/{stored.id}/presentazione").get_data(as_text=True)
-    assert "il partner, tramite link personale" in table
+    assert "dal partner stesso, tramite link personale" in table
 
 
 def test_another_partners_letter_is_refused_check_by_check_and_nothing_is_kept(auth_client, stored, partner, ca,

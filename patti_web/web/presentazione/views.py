@@ -56,7 +56,10 @@ def _page(domanda_id: int, form: UploadForm | None = None, status: int = 200,
         form = UploadForm(formdata=None, documento=waiting)
     form.documento.choices = [(row.document.key, row.document.label) for row in rows]
     new_link = session.pop(NEW_LINK, None) if status == 200 else None
-    if not (isinstance(new_link, dict) and new_link.get("domanda") == state.id):
+    if isinstance(new_link, dict) and new_link.get("domanda") == state.id:
+        new_link["label"] = next((r.document.label for r in rows if r.document.partner_id == new_link.get("partner")),
+                                 "")
+    else:
         new_link = None
     return render_template("presentazione/presentazione.html", head=state.head, rows=rows, form=form,
                            labels=STATE_LABELS, refused=refused, can_edit=state.head.can_edit,
@@ -122,7 +125,7 @@ def make_link(domanda_id: int, partner_id: str):
     else:
         session[NEW_LINK] = {"domanda": domanda_id, "partner": link.partner_id,
                              "url": external_url("adesione.page", token=token)}
-    return redirect(url_for("presentazione.page", domanda_id=domanda_id, _anchor=f"link-{partner_id}"), 303)
+    return redirect(url_for("presentazione.page", domanda_id=domanda_id, _anchor="link-personali"), 303)
 
 
 @bp.post("/presentazione/link/<partner_id>/revoca")
@@ -133,4 +136,4 @@ def revoke_link(domanda_id: int, partner_id: str):
         flash(_("Personal link revoked: it no longer works."), "success")
     else:
         flash(_("That partner has no working personal link (it was revoked meanwhile, or it had expired)."), "info")
-    return redirect(url_for("presentazione.page", domanda_id=domanda_id), 303)
+    return redirect(url_for("presentazione.page", domanda_id=domanda_id, _anchor="link-personali"), 303)
