@@ -142,6 +142,25 @@ def test_the_partner_downloads_the_pdf_of_its_own_letter(app, auth_client, store
     assert response.data == _generated(stored, "adesione:p1") != _generated(stored, "adesione:p2")
 
 
+def test_a_link_revoked_while_its_file_is_checked_keeps_nothing(auth_client, stored, partner, ca, stand_in_pdfs,
+                                                                 monkeypatch, user):
+    from patti_web.presentazione import firme
+
+    path = _make_link(auth_client, stored)
+    signed = ca.signer(LETTER_SIGNER).cades(_generated(stored, "adesione:p1"))
+    verify = firme.verify
+
+    def revoked_meanwhile(*args):
+        outcome = verify(*args)
+        links.revoke_link(stored.id, user, "p1")
+        return outcome
+
+    monkeypatch.setattr(firme, "verify", revoked_meanwhile)
+    response = _upload(partner, path, signed)
+    assert response.status_code == 422 and "mentre il file veniva controllato" in response.get_data(as_text=True)
+    assert db.session.scalar(select(FileFirmato.id)) is None
+
+
 def test_the_link_lasts_the_configured_days(app, auth_client, stored):
     app.config["PATTI_LINK_ADESIONE_GIORNI"] = 3
     _make_link(auth_client, stored)

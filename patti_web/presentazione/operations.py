@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from flask import current_app
 from sqlalchemy import delete, func, select
@@ -144,6 +145,9 @@ def upload(state: domande.State, by, key: str, filename: str,
     if outcome.state == firme.REFUSED:
         log.info("application %s: signed %s refused (%s)", state.id, key, [c.key for c in outcome.failures])
         return document, None, outcome
+    if via_link and not _still_open(by):
+        raise Refused(_("This link was revoked, or expired, while the file was being checked: ask the lead partner "
+                        "of the Patto for a new link."))
     sha256 = archivio.put(data)
     row = FileFirmato(application_id=state.id, documento=key, versione=state.versione, sha256=sha256,
                       nome_file=file_name(filename), dimensione=len(data), formato=outcome.format or "",
@@ -161,6 +165,13 @@ def upload(state: domande.State, by, key: str, filename: str,
     log.info("application %s: signed %s kept for version %s (%s), uploaded by %s", state.id, key, state.versione,
              outcome.state, f"link {by.id}" if via_link else f"user {by.id}")
     return document, row, outcome
+
+
+def _still_open(link: LinkAdesione) -> bool:
+    """Whether a link still works now (the checks of a file take seconds: it may have been revoked meanwhile)."""
+    now = datetime.now(UTC).replace(tzinfo=None)
+    return bool(db.session.scalar(select(func.count()).where(
+        LinkAdesione.id == link.id, LinkAdesione.revoked_at.is_(None), LinkAdesione.scade_at > now)))
 
 
 def file_name(name: str) -> str:
