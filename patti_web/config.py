@@ -64,6 +64,8 @@ class Config:
     # The trusted certification authorities for the signatures: a PEM file or a folder of CA certificates. Unset:
     # every check but the chain is done, and the file is marked "certificato da verificare" for the office.
     PATTI_FIRMA_CA = os.environ.get("PATTI_FIRMA_CA")
+    # For how many days a partner's personal link works (it uploads that partner's signed letter of adhesion).
+    PATTI_LINK_ADESIONE_GIORNI = int(os.environ.get("PATTI_LINK_ADESIONE_GIORNI", "30"))
     # Where the signed files are kept, by their SHA-256 (default instance/firmati).
     PATTI_ARCHIVIO = os.environ.get("PATTI_ARCHIVIO")
     SESSION_COOKIE_HTTPONLY = True

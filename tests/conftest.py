@@ -130,3 +130,39 @@ def auth_client(app, user):
     app.test_client_class = LoggedInClient
     return app.test_client(user=user)
 
+
+
+# Signed files (tests/test_presentazione.py, tests/test_adesione.py) -----------------------------------------------
+
+
+def _stand_in(docx: bytes) -> bytes:
+    """A small deterministic PDF standing in for the one LibreOffice makes of `docx` (seconds per document)."""
+    import hashlib
+    import io
+
+    import pikepdf
+
+    pdf = pikepdf.new()
+    pdf.add_blank_page()
+    pdf.docinfo["/Title"] = hashlib.sha256(docx).hexdigest()
+    out = io.BytesIO()
+    pdf.save(out, static_id=True, deterministic_id=True)
+    return out.getvalue()
+
+
+@pytest.fixture
+def ca(app, tmp_path):
+    """A test certification authority, trusted by the app (PATTI_FIRMA_CA); signed files kept under tmp_path."""
+    from tests.support.firme import Authority
+
+    authority = Authority.make()
+    (tmp_path / "ca.pem").write_bytes(authority.pem)
+    app.config.update(PATTI_FIRMA_CA=str(tmp_path / "ca.pem"), PATTI_ARCHIVIO=str(tmp_path / "firmati"))
+    return authority
+
+
+@pytest.fixture
+def stand_in_pdfs(monkeypatch):
+    from patti_web.presentazione import operations
+
+    monkeypatch.setattr(operations, "pdfs_of", lambda state, documents: [_stand_in(d) for d in documents])

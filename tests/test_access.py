@@ -37,6 +37,7 @@ POLICY = {
     "auth.login": "public", "auth.register": "public", "auth.forgot_password": "public", "auth.logout": "public",
     "auth.ask_login_link": "public",
     "auth.confirm": "token", "auth.reset_password": "token", "auth.login_link": "token", "persone.accept": "token",
+    "adesione.page": "token", "adesione.letter_pdf": "token", "adesione.upload": "token",
     "auth.account": "login", "auth.change_password": "login", "auth.logout_everywhere": "login",
     "domande.index": "login", "domande.ateco_search": "login",
     "domande.create": "author", "domande.import_json": "author",
@@ -47,6 +48,7 @@ POLICY = {
     "presentazione.page": "read", "presentazione.signed_file": "read", "presentazione.upload": "edit",
     "presentazione.receipt_pdf": "read", "presentazione.receipt_docx": "read", "presentazione.package": "read",
     "presentazione.submit": "manage", "presentazione.withdraw": "manage",
+    "presentazione.make_link": "edit", "presentazione.revoke_link": "edit",
     "domande.remove": "edit", "domande.duplicate": "edit",
     "domande.delete": "manage", "persone.invite": "manage", "persone.revoke": "manage",
     "persone.change_role": "manage", "persone.remove": "manage", "persone.hand_over": "manage",
@@ -131,6 +133,10 @@ def _application(world: World, valid_doc: dict) -> dict:
                          formato="PAdES", firmatario="RSSMRA85T10A562S", esito="verificato", controlli={})
     db.session.add(signed)
     db.session.commit()
+    # A partner's personal link (for the first partner).
+    from patti_web.presentazione import links
+
+    _link, partner_token = links.make_link(head.id, owner, d.partner[0].id)
     # A confirmation link works once: the one of an address not confirmed yet.
     unconfirmed = accounts.register_user(f"da-confermare-{head.id}@example.it", "Da Confermare", "password-di-prova")
     return {"domanda_id": head.id, "partner_id": d.partner[0].id, "sezione": "partenariato",
@@ -142,7 +148,8 @@ def _application(world: World, valid_doc: dict) -> dict:
             # Each link's own valid token (an invitation to an address none of the visitors has).
             "tokens": {"persone.accept": token, "auth.confirm": accounts.make_confirmation_token(unconfirmed),
                        "auth.reset_password": accounts.make_reset_token(lettore),
-                       "auth.login_link": accounts.make_login_link_token(lettore)}}
+                       "auth.login_link": accounts.make_login_link_token(lettore),
+                       **dict.fromkeys(("adesione.page", "adesione.letter_pdf", "adesione.upload"), partner_token)}}
 
 
 def _url(rule, values: dict, app) -> str:

@@ -8,6 +8,7 @@ forms with errors, a conflict, search results, an error page.
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -63,6 +64,13 @@ def _pages(app, stored, user) -> dict[str, str]:
     pages["persone-con-errori"] = client.post(f"{base}/persone/invita", data={"email": "x"}).get_data(as_text=True)
     pages["account-con-errori"] = client.post("/account/password", data={"password": "corta"}).get_data(as_text=True)
     pages["conferma-non-valida"] = visitor.get("/conferma/x").get_data(as_text=True)
+    # Firma e presentazione with a partner's new link shown once, and the partner's pages.
+    client.post(f"{base}/presentazione/link/{d.partner[0].id}")
+    pages["presentazione"] = client.get(f"{base}/presentazione").get_data(as_text=True)
+    link = re.search(r'value="https?://[^/"]+(/adesione/[^"]+)"', pages["presentazione"]).group(1)
+    pages["adesione"] = visitor.get(link).get_data(as_text=True)
+    pages["adesione-con-errori"] = visitor.post(f"{link}/carica", data={}).get_data(as_text=True)
+    pages["adesione-non-valida"] = visitor.get("/adesione/x").get_data(as_text=True)
     return pages
 
 

@@ -1,7 +1,8 @@
 """Firma e presentazione (issue 15, first part): the documents to sign and who signs them, signed files uploaded and
 checked against the PDF of the current version, kept by their SHA-256, stale after a later change. Signatures made
 with a CA the test makes (tests/support/firme.py). The PDF the portal generates is stood in for by a small
-deterministic PDF per document (LibreOffice is slow), except in the last test, which signs the real one."""
+deterministic PDF per document (LibreOffice is slow; the fixtures `ca` and `stand_in_pdfs` are in conftest.py),
+except in the last test, which signs the real one."""
 
 from __future__ import annotations
 
@@ -9,37 +10,13 @@ import hashlib
 import io
 import shutil
 
-import pikepdf
 import pytest
 from helpers import document_of
 
 from patti_web.presentazione import operations
-from tests.support.firme import Authority
 
 ACT_SIGNER = "RSSMRA85T10A562S"  # the sample's capofila legal representative
 LETTER_SIGNER = "RSSCRL60A01B157U"  # the legal representative of partner p1
-
-
-def _stand_in(docx: bytes) -> bytes:
-    pdf = pikepdf.new()
-    pdf.add_blank_page()
-    pdf.docinfo["/Title"] = hashlib.sha256(docx).hexdigest()
-    out = io.BytesIO()
-    pdf.save(out, static_id=True, deterministic_id=True)
-    return out.getvalue()
-
-
-@pytest.fixture
-def ca(app, tmp_path):
-    authority = Authority.make()
-    (tmp_path / "ca.pem").write_bytes(authority.pem)
-    app.config.update(PATTI_FIRMA_CA=str(tmp_path / "ca.pem"), PATTI_ARCHIVIO=str(tmp_path / "firmati"))
-    return authority
-
-
-@pytest.fixture
-def stand_in_pdfs(monkeypatch):
-    monkeypatch.setattr(operations, "pdfs_of", lambda state, documents: [_stand_in(d) for d in documents])
 
 
 def _generated(app, stored, key: str) -> bytes:

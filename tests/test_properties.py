@@ -143,6 +143,17 @@ def _form_routes(app, stored):
 
     d = domande.load(stored.id, None).domanda
     base = f"/domande/{stored.id}"
+    # The first partner's personal link (made by the titolare), whose page takes the partner's signed letter.
+    from flask import url_for
+
+    from patti_web.extensions import db
+    from patti_web.persone.models import User
+    from patti_web.presentazione import links
+
+    owner = db.session.get(User, stored.owner_id)
+    with app.test_request_context():
+        _link, token = links.make_link(stored.id, owner, d.partner[0].id)
+        adesione = url_for("adesione.upload", token=token)
     routes = []
     for part in sezioni.SEZIONI:
         fields = [*_fields(app, f.SectionForm.of(part.chiave)), "scelta-pec", "scelta-titolo", "scelta-fonti"]
@@ -160,6 +171,9 @@ def _form_routes(app, stored):
         (f"{base}/persone/999/ruolo", _fields(app, p.RoleForm)),
         (f"{base}/duplica", ["form_token"]),
         (f"{base}/presentazione/carica", ["documento", "firmato", "manifestazione", "adesione:p1"]),
+        (f"{base}/presentazione/link/p1", ["csrf_token"]),
+        (f"{base}/presentazione/link/p1/revoca", ["csrf_token"]),
+        (adesione, ["firmato", "documento", "adesione:p2"]),
         ("/domande/nuova", _fields(app, f.NewDomandaForm)),
         ("/account/password", _fields(app, p.ChangePasswordForm)),
         ("/registrati", _fields(app, p.RegisterForm)),

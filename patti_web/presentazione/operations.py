@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from flask import current_app
 from sqlalchemy import delete, func, select
@@ -21,7 +22,7 @@ from patti_web.extensions import db
 from patti_web.i18n import gettext as _
 from patti_web.persone.models import User
 from patti_web.presentazione import archivio, firme
-from patti_web.presentazione.models import FileFirmato
+from patti_web.presentazione.models import FileFirmato, LinkAdesione
 
 log = logging.getLogger(__name__)
 
@@ -117,15 +118,22 @@ def trust_roots():
     return firme.load_trust_roots(path)
 
 
-def upload(domanda_id: int, user, key: str, filename: str,
+def upload(state: domande.State, by, key: str, filename: str,
            data: bytes) -> tuple[ToSign, FileFirmato | None, firme.Outcome]:
-    """Check a signed file for one document of the application's current version; keep it when no check failed
-    (verified, or with only the chain left to the office). Returns the document, the row kept (None when refused)
-    and the checks. Commits.
+    """Check a signed file for one document of the application's current version `state`; keep it when no check
+    failed (verified, or with only the chain left to the office). `by` is who uploads: a user whose right to edit
+    the caller has checked, or a partner's personal link (its own letter only). Returns the document, the row kept
+    (None when refused) and the checks. Commits.
 
-    :raises Refused: no such document, an empty or too large file, a draft, no PDF now.
+    :raises Refused: the application submitted, no such document (or not the link's), an empty or too large file,
+        a draft, no PDF now.
     """
-    state = domande.load(domanda_id, user, domande.EDIT)
+    if state.head.frozen:
+        raise Refused(_("The application has been submitted: its signed files can no longer be changed. To change "
+                        "them the titolare must first withdraw the submission."))
+    via_link = isinstance(by, LinkAdesione)
+    if via_link and (by.application_id != state.id or key != f"{LETTER}{by.partner_id}"):
+        raise Refused(_("This link is for another document."))
     document = document_of(state, key)
     if not data:
         raise Refused(_("The file %(name)s is empty.", name=filename))
@@ -135,11 +143,15 @@ def upload(domanda_id: int, user, key: str, filename: str,
     if outcome.state == firme.REFUSED:
         log.info("application %s: signed %s refused (%s)", state.id, key, [c.key for c in outcome.failures])
         return document, None, outcome
+    if via_link and not _still_open(by):
+        raise Refused(_("This link was revoked, or expired, while the file was being checked: ask the lead partner "
+                        "of the Patto for a new link."))
     sha256 = archivio.put(data)
     row = FileFirmato(application_id=state.id, documento=key, versione=state.versione, sha256=sha256,
                       nome_file=file_name(filename), dimensione=len(data), formato=outcome.format or "",
                       firmatario=outcome.signer_cf[:16], nome_firmatario=outcome.signer_name[:200],
-                      esito=outcome.state, controlli=outcome.as_dict(), caricato_da=user.id)
+                      esito=outcome.state, controlli=outcome.as_dict(),
+                      caricato_da=None if via_link else by.id, link_id=by.id if via_link else None)
     db.session.add(row)
     try:
         db.session.commit()
@@ -148,8 +160,16 @@ def upload(domanda_id: int, user, key: str, filename: str,
         if not db.session.scalar(select(func.count()).where(FileFirmato.sha256 == sha256)):
             archivio.delete(sha256)  # kept for nothing: no row names it
         raise
-    log.info("application %s: signed %s kept for version %s (%s)", state.id, key, state.versione, outcome.state)
+    log.info("application %s: signed %s kept for version %s (%s), uploaded by %s", state.id, key, state.versione,
+             outcome.state, f"link {by.id}" if via_link else f"user {by.id}")
     return document, row, outcome
+
+
+def _still_open(link: LinkAdesione) -> bool:
+    """Whether a link still works now (the checks of a file take seconds: it may have been revoked meanwhile)."""
+    now = datetime.now(UTC).replace(tzinfo=None)
+    return bool(db.session.scalar(select(func.count()).where(
+        LinkAdesione.id == link.id, LinkAdesione.revoked_at.is_(None), LinkAdesione.scade_at > now)))
 
 
 def file_name(name: str) -> str:
@@ -180,7 +200,8 @@ def table(state: domande.State) -> list[Row]:
             current = TO_SIGN_AGAIN
         else:
             current = VERIFIED if found.esito == firme.VERIFIED else UPLOADED
-        rows.append(Row(document, current, found, names.get(found.caricato_da, "")))
+        by = _("the partner, through its personal link") if found.link_id else names.get(found.caricato_da, "")
+        rows.append(Row(document, current, found, by))
     return rows
 
 

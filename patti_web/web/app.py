@@ -111,11 +111,12 @@ def create_app(test_config: type | dict | None = None) -> Flask:
 def _register_blueprints(app: Flask) -> None:
     """One blueprint per area."""
     from patti_web.web import main
+    from patti_web.web.adesione import views as adesione
     from patti_web.web.documenti import views as documenti
     from patti_web.web.domande import views as domande
     from patti_web.web.persone import auth
     from patti_web.web.persone import views as persone
     from patti_web.web.presentazione import views as presentazione
 
-    for module in (main, documenti, auth, domande, persone, presentazione):
+    for module in (main, documenti, auth, domande, persone, presentazione, adesione):
         app.register_blueprint(module.bp)

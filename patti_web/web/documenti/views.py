@@ -42,7 +42,7 @@ def _no_pdf(reason: str):
                            message=messages[reason]), 503
 
 
-def _pdf_download(state: domande.State, docx: tuple[bytes, str]):
+def pdf_download(state: domande.State, docx: tuple[bytes, str]):
     """The PDF/A-2b of one document, named after its DOCX."""
     data, filename = docx
     try:
@@ -63,7 +63,7 @@ def docx(domanda_id: int):
 def pdf(domanda_id: int):
     """The PDF/A-2b of a stored application."""
     state = _load(domanda_id)
-    return _pdf_download(state, downloads.act(state))
+    return pdf_download(state, downloads.act(state))
 
 
 @bp.get("/adesioni/<partner_id>.docx")
@@ -76,7 +76,7 @@ def letter_docx(domanda_id: int, partner_id: str):
 @bp.get("/adesioni/<partner_id>.pdf")
 def letter_pdf(domanda_id: int, partner_id: str):
     state = _load(domanda_id)
-    return _pdf_download(state, downloads.letter(state, partner_id))
+    return pdf_download(state, downloads.letter(state, partner_id))
 
 
 @bp.get("/adesioni.zip")
