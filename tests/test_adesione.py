@@ -198,10 +198,11 @@ def test_after_the_submission_no_upload_and_no_new_link(auth_client, stored, par
     assert response.status_code == 422 and "è stata presentata" in response.get_data(as_text=True)
     capofila = auth_client.post(f"/domande/{stored.id}/presentazione/carica", content_type="multipart/form-data",
                                 data={"documento": "adesione:p1", "firmato": (io.BytesIO(signed), "a.p7m")})
-    assert capofila.status_code == 422 and "è stata presentata" in capofila.get_data(as_text=True)
+    assert capofila.status_code == 409 and "è stata presentata" in capofila.get_data(as_text=True)
     assert "è stata presentata" in partner.get(path).get_data(as_text=True)
-    auth_client.post(f"/domande/{stored.id}/presentazione/link/p2")
-    assert "è stata presentata" in auth_client.get(f"/domande/{stored.id}/presentazione").get_data(as_text=True)
+    made = auth_client.post(f"/domande/{stored.id}/presentazione/link/p2")
+    assert made.status_code == 409 and "è stata presentata" in made.get_data(as_text=True)
+    assert db.session.scalar(select(LinkAdesione.id).where(LinkAdesione.partner_id == "p2")) is None
     assert db.session.scalar(select(FileFirmato.id)) is None
 
 
