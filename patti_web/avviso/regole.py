@@ -267,15 +267,21 @@ STAMP_DUE, STAMP_NOT_ASKED, STAMP_EXEMPT, STAMP_UNDECIDED = "dovuto", "non_previ
 STAMP_DIGITS = 14
 
 
-def stamp_duty(domanda: Domanda, edizione: Edizione) -> str:
-    """Whether the application owes the edition's marca da bollo: STAMP_DUE, STAMP_NOT_ASKED, STAMP_EXEMPT (acts
-    between public bodies owe none) or STAMP_UNDECIDED (the type of lead partner does not say yet)."""
-    if edizione.bollo is None or domanda.is_v1:
+def stamp_duty_of_type(tipologia: str, edizione: Edizione) -> str:
+    """Whether a lead partner of this type owes the edition's marca da bollo: STAMP_DUE, STAMP_NOT_ASKED,
+    STAMP_EXEMPT (acts between public bodies owe none) or STAMP_UNDECIDED (no type of the call given yet)."""
+    if edizione.bollo is None:
         return STAMP_NOT_ASKED
-    tipo = edizione.tipi_capofila.get(domanda.capofila.tipologia.strip())
+    tipo = edizione.tipi_capofila.get((tipologia or "").strip())
     if tipo is None:
         return STAMP_UNDECIDED
     return STAMP_EXEMPT if tipo.esente_bollo else STAMP_DUE
+
+
+def stamp_duty(domanda: Domanda, edizione: Edizione) -> str:
+    """Whether the application owes the edition's marca da bollo (a `@1` document, which cannot hold one, does not):
+    see stamp_duty_of_type."""
+    return STAMP_NOT_ASKED if domanda.is_v1 else stamp_duty_of_type(domanda.capofila.tipologia, edizione)
 
 
 def stamp_due(domanda: Domanda, edizione: Edizione) -> bool:
