@@ -633,6 +633,24 @@ def check_window(edizione: Edizione, when: datetime) -> Iterator[Finding]:
         )
 
 
+def act_date_warning(day: date, edizione: Edizione) -> str | None:
+    """The warning for documents dated `day` (the day of the application's last change, which the act prints)
+    outside the edition's submission window, saying what to do; None inside it."""
+    state, _days = edizione.window(day)
+    if state == "aperta":
+        return None
+    values = {"day": format_date(day), "start": format_date(edizione.apertura), "end": format_date(edizione.chiusura)}
+    if state == "prima":
+        return _("The documents bear the date %(day)s, the day of the application's last change, before the "
+                 "submission window opens (%(start)s to %(end)s): an act dated outside the window may not be "
+                 "accepted. Once the window is open, make the last changes, then download the documents again and "
+                 "sign those.", **values)
+    return _("The documents bear the date %(day)s, the day of the application's last change, after the submission "
+             "window closed (%(start)s to %(end)s): an act dated outside the window may not be accepted. Submit an "
+             "act signed on a day of the window; if the window has been extended, make the last changes inside it, "
+             "then download the documents again and sign those.", **values)
+
+
 def check_application(domanda: Domanda, edizione: Edizione, *, submitted_at: datetime | None = None) -> list[Finding]:
     """Return every finding for `domanda` under `edizione`, in document order.
 

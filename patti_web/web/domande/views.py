@@ -163,7 +163,9 @@ def checklist(domanda_id: int):
 
 @bp.get("/<int:domanda_id>/riepilogo")
 def riepilogo(domanda_id: int):
-    return render("domande/riepilogo.html", pdf_available=pdf.is_available(), **page_context(state_for(domanda_id)))
+    state = state_for(domanda_id)
+    return render("domande/riepilogo.html", pdf_available=pdf.is_available(),
+                  act_date_warning=downloads.date_warning(state), **page_context(state))
 
 
 @bp.get("/ateco")

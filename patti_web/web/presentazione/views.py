@@ -13,6 +13,7 @@ from wtforms import SelectField
 from wtforms.validators import InputRequired
 
 from patti_web import domande
+from patti_web.documenti import downloads
 from patti_web.i18n import gettext as _
 from patti_web.i18n import lazy_gettext as _l
 from patti_web.presentazione import firme, operations
@@ -47,6 +48,7 @@ def _page(domanda_id: int, form: UploadForm | None = None, status: int = 200,
     form.documento.choices = [(row.document.key, row.document.label) for row in rows]
     return render_template("presentazione/presentazione.html", head=state.head, rows=rows, form=form,
                            labels=STATE_LABELS, refused=refused, can_edit=state.head.can_edit,
+                           act_date_warning=downloads.date_warning(state),
                            max_mb=operations.max_bytes() // 2**20), status
 
 
