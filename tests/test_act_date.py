@@ -28,11 +28,11 @@ def test_a_day_outside_the_window_is_a_warning_naming_the_day_and_the_window(day
     assert message is not None
     for shown in (day, EDITION.apertura, EDITION.chiusura):
         assert format_date(shown) in message
-    # What to do: before the window, make the last changes once it opens and sign the new download; after it, an
-    # act signed inside the window (or inside an extended one).
-    assert ("before the submission window opens" in message) is (side == "before")
-    assert ("after the submission window closed" in message) is (side == "after")
-    assert "download the documents again" in message
+    # What to do, in Italian: before the window, make the last changes once it opens and sign the new download;
+    # after it, an act signed inside the window (or inside an extended one).
+    assert ("precedente all'apertura della finestra" in message) is (side == "before")
+    assert ("successiva alla chiusura della finestra" in message) is (side == "after")
+    assert "scaricare di nuovo i documenti e firmare quelli" in message
 
 
 def test_a_configured_window_moves_the_warning():
