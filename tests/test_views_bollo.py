@@ -120,3 +120,13 @@ def test_the_declaration_unticked_is_an_error_of_the_lead_partners_section(clien
     assert document_of(stored.id).capofila.bollo.dichiarazione is False
     tasks = client.get(f"/domande/{stored.id}").get_data(as_text=True)
     assert 'class="tag tag-con_errori" id="stato-capofila"' in tasks
+
+
+def test_the_summary_shows_the_stamp_or_why_none_is_due(client, stored):
+    riepilogo = f"/domande/{stored.id}/riepilogo"
+    assert _("not due (public body)") in unescape(client.get(riepilogo).get_data(as_text=True))
+    _as_association(client, stored)
+    _post(client, stored, _page(client, stored), bollo_identificativo="01234567890123", bollo_data="20/01/2023",
+          bollo_dichiarazione="y")
+    html = unescape(client.get(riepilogo).get_data(as_text=True))
+    assert "01234567890123 · 20 gennaio 2023 · " + _("declared for this application only") in html
