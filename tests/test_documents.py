@@ -115,7 +115,7 @@ def test_the_act_has_the_wording_a_regional_office_expects(valid_doc):
     assert re.search(r"^Oggetto: .*Manifestazione di interesse per la costituzione del Patto territoriale "
                      r"«Patto per la meccanica bresciana».*D\.G\.R\. n\. XI/7231", body, re.M)
     # The legal representative's declarations, with their legal basis and the warning on false statements.
-    assert "Il/La sottoscritto/a Roberto Sacc\u00e0, codice fiscale RSSMRA85T10A562S, in qualità di legale " \
+    assert "Il/La sottoscritto/a Roberto Sacc\u00e0, codice fiscale SCCRRT85T10A562X, in qualità di legale " \
            "rappresentante di Camera di Commercio" in body
     assert "articolo 76 del D.P.R. 28 dicembre 2000, n. 445" in body
     assert "ai sensi degli articoli 46 e 47 del D.P.R. 28 dicembre 2000, n. 445" in body

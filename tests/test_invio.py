@@ -260,3 +260,42 @@ def test_the_receipt_pdf_states_the_moment_to_the_second(app, stored, user, open
     text = text.decode()
     assert "PATTI-2023-0000001" in text and "10 febbraio 2023, 09:30:05 (ora italiana)" in text
     assert done.presentazione.impronta[:32] in text.replace(" ", "").replace("\n", "")
+
+
+def _owing_a_stamp(valid_doc: dict, identificativo: str) -> dict:
+    """The sample led by an employers' association, which owes the marca da bollo, with the stamp given."""
+    valid_doc["capofila"].update(tipologia="associazione_datoriale",
+                                 rappresentanza={"descrizione": "Meccanica", "ateco": []},
+                                 bollo={"identificativo": identificativo, "data": "2023-01-20", "dichiarazione": True})
+    return valid_doc
+
+
+def test_one_stamp_serves_one_application_only(app, store, user, valid_doc, open_window):
+    import copy
+
+    first = store(_owing_a_stamp(copy.deepcopy(valid_doc), "01234567890123"), user)
+    second = store(_owing_a_stamp(copy.deepcopy(valid_doc), "01234567890123"), user)
+    assert domande.load(first.id, None).errors == []
+    for application in (first, second):
+        sign_all(application.id)
+    done = invio.submit(first.id, user, 1)
+    assert done.new
+    with pytest.raises(invio.NotReady) as refused:
+        invio.submit(second.id, user, 1)
+    assert "La marca da bollo 01234567890123 è già stata usata per un'altra domanda" in refused.value.reasons[0]
+    assert domande.load(second.id, None).head.stato == "bozza"  # nothing frozen, no number spent
+    assert db.session.query(Presentazione).count() == 1
+    receipt = invio.receipt_of(domande.load(first.id, None), done.presentazione)
+    assert (receipt.bollo, receipt.bollo_data) == ("01234567890123", "20 gennaio 2023")
+    # The same application, withdrawn and submitted again, keeps its own stamp.
+    invio.withdraw(first.id, user)
+    sign_all(first.id)
+    assert invio.submit(first.id, user, 2).new
+
+
+def test_a_stamp_dated_after_the_submission_is_refused_at_submission(app, store, user, valid_doc, open_window):
+    application = store(_owing_a_stamp(valid_doc, "01234567890123"), user)
+    sign_all(application.id)
+    with pytest.raises(invio.NotReady) as refused:
+        invio.submit(application.id, user, 1, now=datetime(2023, 1, 19, 12, tzinfo=UTC))
+    assert "20 gennaio 2023" in " ".join(refused.value.reasons)

@@ -15,7 +15,7 @@ from helpers import document_of
 
 from patti_web.presentazione import operations
 
-ACT_SIGNER = "RSSMRA85T10A562S"  # the sample's capofila legal representative
+ACT_SIGNER = "SCCRRT85T10A562X"  # the sample's capofila legal representative
 LETTER_SIGNER = "RSSCRL60A01B157U"  # the legal representative of partner p1
 
 
@@ -33,7 +33,7 @@ def _upload(client, stored, key: str, data: bytes, name: str = "manifestazione-f
 
 def test_the_page_lists_every_document_and_who_must_sign_it(auth_client, stored):
     page = auth_client.get(f"/domande/{stored.id}/presentazione").get_data(as_text=True)
-    assert "Manifestazione di interesse" in page and "RSSMRA85T10A562S" in page
+    assert "Manifestazione di interesse" in page and "SCCRRT85T10A562X" in page
     assert page.count("Da firmare") >= 1 + len(document_of(stored.id).partner)
     assert "Officine Meccaniche Rossi &amp; Figli S.r.l." in page
 
@@ -71,7 +71,7 @@ def test_the_wrong_signer_is_refused_naming_both_and_nothing_is_kept(app, auth_c
     response = _upload(auth_client, stored, "manifestazione", signed)
     page = response.get_data(as_text=True)
     assert response.status_code == 422
-    assert "BNCGLI80A41B157X" in page and "RSSMRA85T10A562S" in page and 'href="#firmato"' in page
+    assert "BNCGLI80A41B157X" in page and "SCCRRT85T10A562X" in page and 'href="#firmato"' in page
     assert operations.table(_state(stored))[0].latest is None and not (tmp_path / "firmati").exists()
 
 
@@ -145,7 +145,7 @@ def test_the_office_command_checks_a_file_and_exits_0_1_or_2(app, runner, stored
     good = tmp_path / "buono.pdf"
     good.write_bytes(ca.signer(ACT_SIGNER).pades(_generated(app, stored, "manifestazione")))
     result = runner.invoke(args=["patti", "verifica-firma", str(good), "--domanda", str(stored.id)])
-    assert result.exit_code == 0 and "✓ Firmato da RSSMRA85T10A562S" in result.output and "verificato" in result.output
+    assert result.exit_code == 0 and "✓ Firmato da SCCRRT85T10A562X" in result.output and "verificato" in result.output
     wrong = tmp_path / "sbagliato.p7m"
     wrong.write_bytes(ca.signer("RSSCRL60A01B157U").cades(_generated(app, stored, "manifestazione")))
     result = runner.invoke(args=["patti", "verifica-firma", str(wrong), "--domanda", str(stored.id),

@@ -20,6 +20,11 @@ EDITION = load_edition()
 ALL_PROVINCES = [p.chiave for p in EDITION.province]
 
 
+# A marca da bollo as an association leading the Patto gives it, and the sector it represents.
+STAMP = {"identificativo": "01234567890123", "data": "2023-01-20", "dichiarazione": True}
+REPRESENTED = {"descrizione": "Meccanica", "ateco": ["25"]}
+
+
 def domanda(change=None):
     doc = copy.deepcopy(VALID)
     if change is not None:
@@ -125,16 +130,30 @@ CASES = [
     ("una scuola da sola", lambda doc: _v2(doc, partner=(4, {"rete": False})), ("RETE_ATTESA", "partner[4].rete")),
     ("partner senza legale rappresentante", lambda doc: _v2(doc, partner=(1, {"legale_rappresentante": {}})),
      ("LEGALE_RAPPRESENTANTE_MANCANTE", "partner[1].legale_rappresentante")),
+    ("codice fiscale di un altro", _set(("capofila", "legale_rappresentante", "codice_fiscale"), "RSSMRA85T10A562S"),
+     ("CODICE_FISCALE_NON_CORRISPONDE", "capofila.legale_rappresentante.codice_fiscale")),
+    ("bollo di 13 cifre", lambda doc: _v2(doc, tipologia="associazione_datoriale", rappresentanza=REPRESENTED,
+                                          bollo={**STAMP, "identificativo": "0123456789012"}),
+     ("BOLLO_IDENTIFICATIVO_NON_VALIDO", "capofila.bollo.identificativo")),
+    ("bollo con una data che non esiste", lambda doc: _v2(doc, tipologia="associazione_datoriale",
+                                                          rappresentanza=REPRESENTED,
+                                                          bollo={**STAMP, "data": "2023-02-30"}),
+     ("BOLLO_DATA_NON_VALIDA", "capofila.bollo.data")),
+    ("bollo senza dichiarazione", lambda doc: _v2(doc, tipologia="associazione_datoriale", rappresentanza=REPRESENTED,
+                                                  bollo={**STAMP, "dichiarazione": False}),
+     ("BOLLO_DICHIARAZIONE_MANCANTE", "capofila.bollo.dichiarazione")),
 ]
 
 
-def _v2(doc, tipologia=None, rappresentanza=None, partner=None):
+def _v2(doc, tipologia=None, rappresentanza=None, partner=None, bollo=None):
     """Make the sample a patti-web/domanda@2 document, with a change in what @2 added."""
     doc["format"] = "patti-web/domanda@2"
     if tipologia:
         doc["capofila"]["tipologia"] = tipologia
     if rappresentanza:
         doc["capofila"]["rappresentanza"] = rappresentanza
+    if bollo:
+        doc["capofila"]["bollo"] = bollo
     if partner:
         doc["partner"][partner[0]].update(partner[1])
 
@@ -179,8 +198,14 @@ def test_the_same_document_as_v2_is_asked_for_what_v2_added():
     as_v2 = [c for c in as_v2 if c[0] != "LEGALE_RAPPRESENTANTE_MANCANTE"]
     assert as_v1 == [("CATEGORIA_SCONOSCIUTA", "partner[5].categoria"),
                      ("CATEGORIE_ULTERIORI_INSUFFICIENTI", "partner")]
-    # In @2 "altro soggetto" is a member counted for no rule, and an association says which sector it represents.
-    assert as_v2 == [("CAMPO_OBBLIGATORIO", "capofila.rappresentanza.descrizione"),
+    # In @2 "altro soggetto" is a member counted for no rule, an association says which sector it represents and
+    # gives its marca da bollo, and the codice fiscale of its legal representative is compared with the name (this
+    # sample's, RSSMRA85T10A562S, is not Roberto Saccà's).
+    assert as_v2 == [("CODICE_FISCALE_NON_CORRISPONDE", "capofila.legale_rappresentante.codice_fiscale"),
+                     ("CAMPO_OBBLIGATORIO", "capofila.rappresentanza.descrizione"),
+                     ("CAMPO_OBBLIGATORIO", "capofila.bollo.identificativo"),
+                     ("CAMPO_OBBLIGATORIO", "capofila.bollo.data"),
+                     ("BOLLO_DICHIARAZIONE_MANCANTE", "capofila.bollo.dichiarazione"),
                      ("CATEGORIE_ULTERIORI_INSUFFICIENTI", "partner")]
 
 
@@ -197,7 +222,7 @@ def test_the_same_document_as_v2_is_asked_for_what_v2_added():
 )
 def test_the_represented_sector_is_matched_by_ateco_codes_or_words(rappresentanza, coherent):
     findings = check_application(domanda(lambda doc: _v2(doc, tipologia="associazione_datoriale",
-                                                         rappresentanza=rappresentanza)), EDITION)
+                                                         rappresentanza=rappresentanza, bollo=STAMP)), EDITION)
     assert (("RAPPRESENTANZA_NON_COERENTE", "capofila.rappresentanza") in codes(findings)) is not coherent
     assert not has_errors(findings)
 
@@ -233,6 +258,7 @@ def test_an_employers_association_as_lead_counts_as_the_companies_category():
     def change(doc):
         doc["capofila"]["tipologia"] = "associazione_datoriale"
         doc["capofila"]["rappresentanza"] = {"descrizione": "Meccanica", "ateco": []}
+        doc["capofila"]["bollo"] = STAMP
         doc["partner"] = [p for p in doc["partner"] if p["categoria"] != "imprese"]
 
     assert check_application(domanda(change), EDITION) == []

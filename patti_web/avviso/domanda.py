@@ -109,6 +109,17 @@ class Rappresentanza(Part):
     ateco: list[Code] = _list(50)
 
 
+class Bollo(Part):
+    """The marca da bollo the application bears, when the edition asks for one and the lead partner owes it (@2)."""
+
+    # The stamp's identifier: the 14 digits printed on it.
+    identificativo: Text(20) = ""
+    # The day it was issued, as printed on it: YYYY-MM-DD.
+    data: Text(10) = ""
+    # Declared under D.P.R. 445/2000: used for this application only, and kept by the applicant.
+    dichiarazione: bool = False
+
+
 class Capofila(Part):
     denominazione: Text(300) = ""
     tipologia: Text(60) = ""
@@ -118,6 +129,7 @@ class Capofila(Part):
     legale_rappresentante: LegaleRappresentante = Field(default_factory=LegaleRappresentante)
     referente: Referente = Field(default_factory=Referente)
     rappresentanza: Rappresentanza = Field(default_factory=Rappresentanza)
+    bollo: Bollo = Field(default_factory=Bollo)
 
 
 class Partner(Part):
@@ -211,7 +223,7 @@ class Domanda(Part):
 
 # What `@2` added to `@1`: a `@1` file that holds one of these keys is refused, as `@1` refused any unknown key.
 ADDED_IN_V2: dict[type[Part], frozenset[str]] = {
-    Capofila: frozenset({"rappresentanza"}),
+    Capofila: frozenset({"rappresentanza", "bollo"}),
     Partner: frozenset({"id", "legale_rappresentante", "rea", "ccnl", "rete"}),
     Territorio: frozenset({"descrizione"}),
     Settore: frozenset({"id"}),

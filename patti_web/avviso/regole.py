@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from functools import cache, lru_cache
 from typing import TYPE_CHECKING
 
@@ -18,10 +18,11 @@ import ateco
 from stdnum.it import codicefiscale
 
 from patti_web.avviso import sezioni
-from patti_web.avviso.domanda import Domanda
+from patti_web.avviso.codice_fiscale import cf_matches_name, expected_letters, is_person_code
+from patti_web.avviso.domanda import Domanda, LegaleRappresentante
 from patti_web.avviso.edizioni import Edizione
 from patti_web.avviso.words import stems, words
-from patti_web.i18n import N_, format_datetime
+from patti_web.i18n import N_, format_date, format_datetime
 from patti_web.i18n import gettext as _
 
 if TYPE_CHECKING:  # the package returns this type but does not export its name
@@ -48,6 +49,10 @@ ATECO_SCONOSCIUTO = "ATECO_SCONOSCIUTO"
 RAPPRESENTANZA_NON_COERENTE = "RAPPRESENTANZA_NON_COERENTE"
 RETE_ATTESA = "RETE_ATTESA"
 LEGALE_RAPPRESENTANTE_MANCANTE = "LEGALE_RAPPRESENTANTE_MANCANTE"
+CODICE_FISCALE_NON_CORRISPONDE = "CODICE_FISCALE_NON_CORRISPONDE"
+BOLLO_IDENTIFICATIVO_NON_VALIDO = "BOLLO_IDENTIFICATIVO_NON_VALIDO"
+BOLLO_DATA_NON_VALIDA = "BOLLO_DATA_NON_VALIDA"
+BOLLO_DICHIARAZIONE_MANCANTE = "BOLLO_DICHIARAZIONE_MANCANTE"
 
 SEVERITY = {
     CAMPO_OBBLIGATORIO: ERROR,
@@ -67,6 +72,10 @@ SEVERITY = {
     RAPPRESENTANZA_NON_COERENTE: WARNING,
     RETE_ATTESA: WARNING,
     LEGALE_RAPPRESENTANTE_MANCANTE: WARNING,
+    CODICE_FISCALE_NON_CORRISPONDE: WARNING,
+    BOLLO_IDENTIFICATIVO_NON_VALIDO: ERROR,
+    BOLLO_DATA_NON_VALIDA: ERROR,
+    BOLLO_DICHIARAZIONE_MANCANTE: ERROR,
 }
 
 # Required fields, by path without list indices: what is missing, in words ("la categoria"). A message puts it after
@@ -109,6 +118,9 @@ FIELD_LABELS = {
 # Required only in some cases (said where they are checked).
 CONDITIONAL_LABELS = {
     "capofila.rappresentanza.descrizione": N_("the sector or supply chain it represents"),
+    # When the stamp duty is due (stamp_duty).
+    "capofila.bollo.identificativo": N_("the identifier of the marca da bollo"),
+    "capofila.bollo.data": N_("the date of the marca da bollo"),
 }
 
 
@@ -234,6 +246,84 @@ def _tax_code(path: str, value: str, where: str) -> Iterator[Finding]:
         )
 
 
+def check_person(path: str, person: LegaleRappresentante, where: str, *, v1: bool = False) -> Iterator[Finding]:
+    """A person's codice fiscale (`path` is the person, e.g. `capofila.legale_rappresentante`): its check character,
+    then (`@2`) its letters against the person's surname and name, a warning that names both. Any person with
+    `nome`, `cognome` and `codice_fiscale` (a legal representative, a procuratore) is checked the same way."""
+    yield from _tax_code(f"{path}.codice_fiscale", person.codice_fiscale, where)
+    cf = normalize_tax_code(person.codice_fiscale)
+    if v1 or not is_person_code(cf) or not is_valid_tax_code(cf):
+        return
+    if not cf_matches_name(cf, person.nome, person.cognome):
+        yield _finding(CODICE_FISCALE_NON_CORRISPONDE, f"{path}.codice_fiscale", _about(where, _(
+            "the codice fiscale %(cf)s does not match %(name)s (surname and name would give %(letters)s): check "
+            "the name and the code.", cf=cf, name=" ".join(f"{person.nome.strip()} {person.cognome.strip()}".split()),
+            letters=expected_letters(person.nome, person.cognome))))
+
+
+# Whether the marca da bollo is due (stamp_duty): due; the edition asks for none; the lead partner is exempt (a
+# public body); not known yet (the type of lead partner is not chosen, or not one of the call's).
+STAMP_DUE, STAMP_NOT_ASKED, STAMP_EXEMPT, STAMP_UNDECIDED = "dovuto", "non_previsto", "esente", "da_stabilire"
+STAMP_DIGITS = 14
+
+
+def stamp_duty_of_type(tipologia: str, edizione: Edizione) -> str:
+    """Whether a lead partner of this type owes the edition's marca da bollo: STAMP_DUE, STAMP_NOT_ASKED,
+    STAMP_EXEMPT (acts between public bodies owe none) or STAMP_UNDECIDED (no type of the call given yet)."""
+    if edizione.bollo is None:
+        return STAMP_NOT_ASKED
+    tipo = edizione.tipi_capofila.get((tipologia or "").strip())
+    if tipo is None:
+        return STAMP_UNDECIDED
+    return STAMP_EXEMPT if tipo.esente_bollo else STAMP_DUE
+
+
+def stamp_duty(domanda: Domanda, edizione: Edizione) -> str:
+    """Whether the application owes the edition's marca da bollo (a `@1` document, which cannot hold one, does not):
+    see stamp_duty_of_type."""
+    return STAMP_NOT_ASKED if domanda.is_v1 else stamp_duty_of_type(domanda.capofila.tipologia, edizione)
+
+
+def stamp_due(domanda: Domanda, edizione: Edizione) -> bool:
+    """Must the application bear a marca da bollo (its identifier, date and declaration)?"""
+    return stamp_duty(domanda, edizione) == STAMP_DUE
+
+
+def stamp_date(value: str) -> date | None:
+    """The date of a marca da bollo as the document holds it (YYYY-MM-DD), or None when it is not one."""
+    try:
+        return date.fromisoformat(value.strip()) if len(value.strip()) == 10 else None
+    except ValueError:
+        return None
+
+
+def check_stamp(domanda: Domanda, edizione: Edizione, on: date | None = None) -> Iterator[Finding]:
+    """When the stamp is due: its identifier (14 digits), its date (not after `on`, the day of submission, when
+    given) and the declaration that it serves this application only."""
+    if not stamp_due(domanda, edizione):
+        return
+    bollo, where = domanda.capofila.bollo, _("%(where)s, marca da bollo", where=_section_label("capofila"))
+    identificativo = bollo.identificativo.strip()
+    yield from _required("capofila.bollo.identificativo", identificativo, where)
+    if identificativo and not (len(identificativo) == STAMP_DIGITS and identificativo.isascii()
+                               and identificativo.isdigit()):
+        yield _finding(BOLLO_IDENTIFICATIVO_NON_VALIDO, "capofila.bollo.identificativo", _about(where, _(
+            "\u201c%(value)s\u201d is not the identifier of a marca da bollo: it has %(digits)s digits, printed on "
+            "the stamp.", value=identificativo, digits=STAMP_DIGITS)))
+    yield from _required("capofila.bollo.data", bollo.data, where)
+    day = stamp_date(bollo.data)
+    if not _blank(bollo.data) and day is None:
+        yield _finding(BOLLO_DATA_NON_VALIDA, "capofila.bollo.data", _about(where, _(
+            "\u201c%(value)s\u201d is not a date (the document writes it YYYY-MM-DD).", value=bollo.data.strip())))
+    elif day is not None and on is not None and day > on:
+        yield _finding(BOLLO_DATA_NON_VALIDA, "capofila.bollo.data", _about(where, _(
+            "its date, %(day)s, is after the day of submission (%(today)s): give the date printed on the stamp.",
+            day=format_date(day), today=format_date(on))))
+    if not bollo.dichiarazione:
+        yield _finding(BOLLO_DICHIARAZIONE_MANCANTE, "capofila.bollo.dichiarazione", _about(where, _(
+            "declare, under D.P.R. 445/2000, that the stamp is used for this application only and kept.")))
+
+
 def check_capofila(domanda: Domanda, edizione: Edizione) -> Iterator[Finding]:
     capofila = domanda.capofila
     where = _section_label("capofila")
@@ -253,9 +343,8 @@ def check_capofila(domanda: Domanda, edizione: Edizione) -> Iterator[Finding]:
     if provincia and provincia.upper() not in edizione.nomi_province:
         yield _unknown_province("capofila.sede.provincia", provincia, edizione, where)
     yield from _tax_code("capofila.codice_fiscale", capofila.codice_fiscale, where)
-    yield from _tax_code("capofila.legale_rappresentante.codice_fiscale",
-                         capofila.legale_rappresentante.codice_fiscale,
-                         _("%(where)s, legal representative", where=where))
+    yield from check_person("capofila.legale_rappresentante", capofila.legale_rappresentante,
+                            _("%(where)s, legal representative", where=where), v1=domanda.is_v1)
     tipo = edizione.tipi_capofila.get(tipologia)
     if tipo is not None and tipo.rappresentanza and not domanda.is_v1:
         yield from _represented_sector(domanda, edizione, where)
@@ -370,6 +459,9 @@ def check_partnership(domanda: Domanda, edizione: Edizione) -> Iterator[Finding]
                                 "give their name to print it filled in.")),
             )
         yield from _tax_code(f"{path}.codice_fiscale", partner.codice_fiscale, where)
+        if not domanda.is_v1:
+            yield from check_person(f"{path}.legale_rappresentante", partner.legale_rappresentante,
+                                    _("%(where)s, legal representative", where=where))
         cf = normalize_tax_code(partner.codice_fiscale)
         if cf in seen:
             yield _finding(
@@ -542,14 +634,35 @@ def check_window(edizione: Edizione, when: datetime) -> Iterator[Finding]:
         )
 
 
+def act_date_warning(day: date, edizione: Edizione) -> str | None:
+    """The warning for documents dated `day` (the day of the application's last change, which the act prints)
+    outside the edition's submission window, saying what to do; None inside it."""
+    state, _days = edizione.window(day)
+    if state == "aperta":
+        return None
+    values = {"day": format_date(day), "start": format_date(edizione.apertura), "end": format_date(edizione.chiusura)}
+    if state == "prima":
+        return _("The documents bear the date %(day)s, the day of the application's last change, before the "
+                 "submission window opens (%(start)s to %(end)s): an act dated outside the window may not be "
+                 "accepted. Once the window is open, make the last changes, then download the documents again and "
+                 "sign those.", **values)
+    return _("The documents bear the date %(day)s, the day of the application's last change, after the submission "
+             "window closed (%(start)s to %(end)s): an act dated outside the window may not be accepted. Submit an "
+             "act signed on a day of the window; if the window has been extended, make the last changes inside it, "
+             "then download the documents again and sign those.", **values)
+
+
 def check_application(domanda: Domanda, edizione: Edizione, *, submitted_at: datetime | None = None) -> list[Finding]:
     """Return every finding for `domanda` under `edizione`, in document order.
 
-    :param submitted_at: the moment of submission (timezone-aware); only then is the window checked.
+    :param submitted_at: the moment of submission (timezone-aware); only then is the window checked, and the date of
+        the marca da bollo against that day.
     """
+    on = submitted_at.astimezone(edizione.zona).date() if submitted_at is not None else None
     findings = [
         *_required("titolo", domanda.titolo, ""),
         *check_capofila(domanda, edizione),
+        *check_stamp(domanda, edizione, on),
         *check_partnership(domanda, edizione),
         *check_territory(domanda, edizione),
         *check_sectors(domanda, edizione),
@@ -613,6 +726,10 @@ def checklist(domanda: Domanda, edizione: Edizione, findings: list[Finding]) -> 
         items.append(ChecklistItem(key, label, met, "" if present else absent))
 
     rule("capofila", _("The lead partner is of a type allowed by the call"), _claims(CAPOFILA_TIPOLOGIA))
+    if stamp_due(domanda, edizione):
+        rule("bollo", _("The marca da bollo is given and declared"),
+             _claims(CAMPO_OBBLIGATORIO, BOLLO_IDENTIFICATIVO_NON_VALIDO, BOLLO_DATA_NON_VALIDA,
+                     BOLLO_DICHIARAZIONE_MANCANTE, path="capofila.bollo"))
     for categoria in edizione.categorie_obbligatorie:
         rule(f"categoria-{categoria.chiave}", _("At least one member: %(label)s", label=categoria.nome_breve),
              _claims(CATEGORIA_OBBLIGATORIA_MANCANTE, ref=categoria.chiave))

@@ -8,6 +8,7 @@ from datetime import UTC, date
 from zoneinfo import ZoneInfo
 
 from patti_web.avviso import domanda as doc
+from patti_web.avviso.regole import act_date_warning
 from patti_web.documenti import (
     adesione_filename,
     build_adesione_docx,
@@ -23,6 +24,11 @@ from patti_web.portal import current_edition
 def document_date(state: State) -> date:
     """The date a stored application's documents carry: the day of its last change, in Italian time."""
     return state.head.updated_at.replace(tzinfo=UTC).astimezone(ZoneInfo(TIMEZONE)).date()
+
+
+def date_warning(state: State) -> str | None:
+    """What the documents' pages say when the date the documents carry is outside the submission window."""
+    return act_date_warning(document_date(state), current_edition())
 
 
 def act(state: State) -> tuple[bytes, str]:

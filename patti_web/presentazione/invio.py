@@ -24,6 +24,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from patti_web import documenti, domande
 from patti_web.avviso import domanda as doc
 from patti_web.avviso.edizioni import Edizione
+from patti_web.avviso.regole import ERROR, FUORI_FINESTRA, check_application, stamp_date, stamp_due
 from patti_web.documenti import ricevuta
 from patti_web.domande.models import DomandaRecord, Revision
 from patti_web.extensions import db
@@ -95,6 +96,9 @@ def missing(state: domande.State, rows: list[Row], edizione: Edizione, now: date
     if state.errors:
         reasons.append(_("The application still has %(n)s errors: correct them (see the checklist), then download "
                          "and sign the documents again.", n=len(state.errors)))
+    else:  # what only the moment of submission decides (the stamp's date against that day), the window apart
+        reasons.extend(f.message for f in check_application(state.domanda, edizione, submitted_at=now)
+                       if f.severity == ERROR and f.code != FUORI_FINESTRA)
     for row in rows:
         if row.document.key != ACT and not edizione.lettere_alla_presentazione:
             continue
@@ -197,7 +201,7 @@ def submit(domanda_id: int, user, versione: int | None, *, now: datetime | None 
             raise Changed(head.id)
         anno = moment.astimezone(edizione.zona).year
         progressivo = _next_number(edizione.chiave, anno)
-        stamp = stamp_of(state.domanda)
+        stamp = stamp_of(state.domanda, edizione)
         if stamp and not _stamp_is_ours(stamp, head.id):
             db.session.rollback()
             raise NotReady([_("The stamp %(id)s has already been used for another application: each stamp serves "
@@ -230,10 +234,9 @@ def _signed_for(domanda_id: int, versione: int, keys: list[str]) -> bool:
     return set(keys) <= have
 
 
-def stamp_of(domanda: doc.Domanda) -> str:
-    """The stamp's identifier the application declares (empty when none is due or given)."""
-    bollo = getattr(domanda, "bollo", None)
-    return (getattr(bollo, "identificativo", "") or "").strip() if bollo is not None else ""
+def stamp_of(domanda: doc.Domanda, edizione: Edizione) -> str:
+    """The stamp's identifier the application declares when it owes one (empty otherwise)."""
+    return domanda.capofila.bollo.identificativo.strip() if stamp_due(domanda, edizione) else ""
 
 
 def _stamp_is_ours(identificativo: str, domanda_id: int) -> bool:
@@ -316,8 +319,8 @@ def receipt_of(state: domande.State, presentazione: Presentazione) -> ricevuta.R
     """What the receipt of a submission states, from the submission, the frozen version and the edition."""
     edizione = current_edition()
     capofila = state.domanda.capofila
-    stamp = stamp_of(state.domanda)
-    stamp_day = getattr(getattr(state.domanda, "bollo", None), "data", None) if stamp else None
+    stamp = stamp_of(state.domanda, edizione)
+    stamp_day = stamp_date(capofila.bollo.data) if stamp else None
     return ricevuta.Receipt(
         numero=presentazione.numero, presentata_at=presentazione.presentata_at.replace(tzinfo=UTC),
         domanda_id=state.id, titolo=state.domanda.titolo, capofila=capofila.denominazione,

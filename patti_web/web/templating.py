@@ -6,6 +6,7 @@ from flask import Flask
 
 from patti_web import i18n
 from patti_web.avviso import sezioni
+from patti_web.avviso.regole import stamp_date
 from patti_web.i18n import gettext as _
 from patti_web.portal import current_edition, today
 
@@ -21,6 +22,12 @@ def shown_value(value: object) -> str:
     if isinstance(value, list):
         return ", ".join(str(v) for v in value)
     return str(value)
+
+
+def iso_day(value: str) -> str:
+    """A day as the document holds it (YYYY-MM-DD) the Italian way ("20 gennaio 2023"); anything else as it is."""
+    day = stamp_date(value or "")
+    return i18n.format_date(day) if day is not None else (value or "")
 
 
 def role_name(role: str) -> str:
@@ -40,6 +47,7 @@ def register_template_helpers(app: Flask) -> None:
     app.add_template_filter(i18n.format_number, "numero")
     app.add_template_filter(i18n.format_money, "euro")
     app.add_template_filter(shown_value, "valore")
+    app.add_template_filter(iso_day, "giorno")
     app.add_template_filter(role_name, "ruolo")
     app.add_template_global(current_edition, "edizione")
     app.add_template_global(sezioni, "sezioni")

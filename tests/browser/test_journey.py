@@ -55,7 +55,7 @@ CAPOFILA = {
     "#pec": "cciaa.brescia@bs.legalmail.camcom.it",
     "#legale_rappresentante_nome": "Lucia",
     "#legale_rappresentante_cognome": "Saccardi",
-    "#legale_rappresentante_codice_fiscale": "RSSMRA85T10A562S",
+    "#legale_rappresentante_codice_fiscale": "SCCLCU85T50A562T",
     "#referente_nome": "Paolo",
     "#referente_cognome": "Sacchetti",
     "#referente_email": "paolo.sacchetti@example.it",
@@ -258,7 +258,7 @@ def test_the_whole_journey_from_registration_to_the_document(request, live_app, 
     assert TITOLO in body
     assert "Camera di Commercio di Brescia" in body
     assert "Lucia Saccardi" in body and "Sacchetti" in body
-    assert "RSSMRA85T10A562S" in body
+    assert "SCCLCU85T50A562T" in body
     for partner in PARTNERS:
         assert partner.denominazione in cells, partner.denominazione
         assert partner.codice_fiscale in cells

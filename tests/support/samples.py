@@ -71,7 +71,7 @@ def sample_domanda(edizione: Edizione, partners: int = 6, *, seed: int = 1) -> D
             sede=Sede(indirizzo="Via Luigi Einaudi 23", comune="Brescia", provincia="BS", cap="25121"),
             pec="protocollo@bs.legalmail.camcom.it",
             legale_rappresentante=LegaleRappresentante(nome="Roberto", cognome="Saccà",
-                                                       codice_fiscale="RSSMRA85T10A562S"),
+                                                       codice_fiscale="SCCRRT85T10A562X"),
             referente=Referente(nome="Giulia", cognome="Bianchi", email="giulia.bianchi@example.it",
                                 telefono="030 3725111"),
         ),

@@ -10,6 +10,7 @@ from __future__ import annotations
 import tomllib
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time
+from decimal import Decimal
 from functools import cache, cached_property
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -43,6 +44,8 @@ class TipoCapofila(Voce):
     conta_come: str | None = None
     # True when the lead partner must represent one of the Patto's sectors or supply chains (an association).
     rappresentanza: bool = False
+    # True for a public body: acts between public bodies owe no stamp duty (D.P.R. 642/1972, Tabella B, art. 16).
+    esente_bollo: bool = False
 
 
 @dataclass(frozen=True)
@@ -85,6 +88,9 @@ class Edizione:
     dopo_la_presentazione: tuple[str, ...] = ()
     # Are the partners' signed letters of adhesion needed to submit (True), or may they follow (False)?
     lettere_alla_presentazione: bool = True
+    # The stamp duty (*marca da bollo*, in euro) the application owes, unless its lead partner is exempt; None: the
+    # edition asks for none.
+    bollo: Decimal | None = None
 
     @property
     def zona(self) -> ZoneInfo:
@@ -172,6 +178,19 @@ def _voci(raw: dict, key: str, cls: type, path: Path, *, optional: bool = False,
     return tuple(out)
 
 
+def _stamp_duty(raw: dict, path: Path) -> Decimal | None:
+    """The amount of the stamp duty of the `[bollo]` table (`dovuto = true`, `importo`), or None."""
+    bollo = raw.get("bollo", {})
+    if not isinstance(bollo, dict) or not isinstance(bollo.get("dovuto", False), bool):
+        raise EditionError(f"{path.name}: 'bollo' must be a table with dovuto = true or false")
+    if not bollo.get("dovuto", False):
+        return None
+    importo = bollo.get("importo")
+    if isinstance(importo, bool) or not isinstance(importo, int | float) or importo <= 0:
+        raise EditionError(f"{path.name}: bollo.importo must be a positive amount in euro")
+    return Decimal(str(importo)).quantize(Decimal("0.01"))
+
+
 def parse_edition(path: Path) -> Edizione:
     """Read and check one edition definition file."""
     try:
@@ -201,6 +220,7 @@ def parse_edition(path: Path) -> Edizione:
             ufficio=_lines(raw, "ufficio", path),
             dopo_la_presentazione=_lines(raw, "dopo_la_presentazione", path),
             lettere_alla_presentazione=bool(raw.get("lettere_alla_presentazione", True)),
+            bollo=_stamp_duty(raw, path),
         )
     except KeyError as exc:
         raise EditionError(f"{path.name}: missing key {exc}") from None

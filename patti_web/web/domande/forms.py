@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 import typing
+from datetime import date
 from functools import cache
 from urllib.parse import urlsplit
 
@@ -22,6 +23,7 @@ from flask_wtf.file import FileField, FileRequired
 from pydantic import BaseModel, ValidationError
 from stdnum.it import codicefiscale
 from wtforms import (
+    BooleanField,
     FieldList,
     Form,
     FormField,
@@ -43,7 +45,16 @@ from patti_web.avviso import sezioni
 from patti_web.avviso.ateco import search as search_ateco
 from patti_web.avviso.edizioni import Edizione
 from patti_web.avviso.province import SIGLE
-from patti_web.avviso.regole import CONDITIONAL_LABELS, ateco_node, check_territory, is_required, normalize_tax_code
+from patti_web.avviso.regole import (
+    CONDITIONAL_LABELS,
+    STAMP_DIGITS,
+    ateco_node,
+    check_territory,
+    is_required,
+    normalize_tax_code,
+    stamp_date,
+    stamp_duty_of_type,
+)
 from patti_web.i18n import N_, gettext, ngettext
 from patti_web.i18n import lazy_gettext as _l
 from patti_web.portal import today
@@ -490,6 +501,41 @@ def year_in_range(form, field):
                                                 max=this_year)))
 
 
+class DayField(StringField):
+    """A day typed the Italian way (20/01/2023, also 20-1-2023 or 2023-01-20); `data` is YYYY-MM-DD, as the document
+    holds it, or what was typed when it is not a day (kept in the form, refused by `a_day_not_after_today`)."""
+
+    _ITALIAN = re.compile(r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})$")
+
+    def process_formdata(self, valuelist):
+        if not valuelist:
+            return
+        value = (valuelist[0] or "").strip()
+        found = self._ITALIAN.match(value)
+        if found is not None:
+            day, month, year = (int(part) for part in found.groups())
+            try:
+                value = date(year, month, day).isoformat()
+            except ValueError:  # 31/02: kept as typed, and refused
+                pass
+        self.data = value
+
+    def _value(self) -> str:
+        day = stamp_date(self.data or "")
+        return f"{day:%d/%m/%Y}" if day is not None else (self.data or "")
+
+
+def a_day_not_after_today(form, field):
+    if not field.data:
+        return
+    day = stamp_date(field.data)
+    if day is None:
+        raise FieldError(problem(field, gettext("enter the day as printed, e.g. 20/01/2023.")))
+    if day > today():
+        raise FieldError(problem(field, gettext("the day cannot be after today (%(today)s).",
+                                                today=f"{today():%d/%m/%Y}")))
+
+
 def web_address(form, field):
     if not field.data:
         return
@@ -526,6 +572,13 @@ def tax_code(label, *, person: bool = False):
 CAP = Pattern(r"^\d{5}$", _l("enter 5 digits, e.g. 25121."))
 TELEPHONE = Pattern(r"^[0-9 +().-]*$", _l("use digits, spaces, + and brackets only, e.g. 030 3725111."))
 REA = Pattern(r"^([A-Z]{2}-?)?\d{1,7}$", _l("enter the province and the number, e.g. BS-123456."))
+STAMP_IDENTIFIER = Pattern(rf"^\d{{{STAMP_DIGITS}}}$", _l("enter the 14 digits printed on the stamp under "
+                                                          "\u201cidentificativo\u201d, e.g. 01234567890123."))
+
+
+def _digits(value):
+    """An identifier as typed, without the spaces people put between groups of digits."""
+    return "".join(value.split()) if isinstance(value, str) else value
 
 
 def _rea(value):
@@ -616,10 +669,17 @@ class CapofilaForm(VersionMixin, SectionForm):
     referente_cognome = text(_l("Surname of the contact person"))
     referente_email = text(_l("Email of the contact person"), email_address)
     referente_telefono = text(_l("Telephone of the contact person"), TELEPHONE)
+    bollo_identificativo = StringField(_l("Identifier of the marca da bollo"), [STAMP_IDENTIFIER],
+                                       filters=[_digits])
+    bollo_data = DayField(_l("Date of the marca da bollo"), [a_day_not_after_today])
+    bollo_dichiarazione = BooleanField(_l(
+        "I declare, under D.P.R. 445/2000, that this marca da bollo is used for this application only and that the "
+        "applicant keeps it in original."))
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.titolo.flags.needed = is_required("titolo")
+        self.bollo_dichiarazione.flags.needed = True
 
     def prepare(self, domanda: doc.Domanda, edizione: Edizione, stored=None) -> None:
         saved = (stored or {}).get("capofila") or doc.Capofila()
@@ -630,6 +690,14 @@ class CapofilaForm(VersionMixin, SectionForm):
 
     def section_value(self) -> dict[str, object]:
         return {"titolo": self.titolo.data or "", "capofila": self.to_model()}
+
+    def page_context(self, domanda: doc.Domanda, edizione: Edizione) -> dict:
+        """Whether the marca da bollo is due for the type of lead partner in the form (or saved), and the types that
+        owe none (public bodies)."""
+        tipo = edizione.tipi_capofila.get(self.tipologia.data or "")
+        return {"bollo": stamp_duty_of_type(self.tipologia.data or "", edizione), "importo_bollo": edizione.bollo,
+                "tipo_capofila": tipo.nome_breve if tipo is not None else "",
+                "esenti_bollo": [t.nome_breve for t in edizione.capofila if t.esente_bollo]}
 
     def path_of(self, name: str) -> str:
         return "titolo" if name == "titolo" else super().path_of(name)

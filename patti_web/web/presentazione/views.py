@@ -16,7 +16,7 @@ from wtforms import BooleanField, HiddenField, SelectField
 from wtforms.validators import DataRequired, InputRequired
 
 from patti_web import domande
-from patti_web.documenti import DOCX_MIMETYPE, zip_documents
+from patti_web.documenti import DOCX_MIMETYPE, downloads, zip_documents
 from patti_web.documenti.cache import NoPdf, pdfs_of
 from patti_web.documenti.ricevuta import build_receipt_docx, receipt_filename
 from patti_web.i18n import gettext as _
@@ -92,7 +92,8 @@ def _page(domanda_id: int, form: UploadForm | None = None, status: int = 200,
     return render_template(
         "presentazione/presentazione.html", head=state.head, rows=rows, form=form, labels=STATE_LABELS,
         refused=refused, can_edit=state.head.can_edit, max_mb=operations.max_bytes() // 2**20,
-        open_links=links.open_links(state), new_link=new_link, action_form=EmptyForm(), link_days=links.link_days(),
+        act_date_warning=downloads.date_warning(state), open_links=links.open_links(state), new_link=new_link,
+        action_form=EmptyForm(), link_days=links.link_days(),
         submitted=submitted, history=invio.history(state.id), files=invio.filed(state, submitted) if submitted else [],
         missing=invio.missing(state, rows, edizione, now) if not submitted else [], reasons=reasons or [],
         submit_form=submit_form, withdraw_form=withdraw_form or WithdrawForm(formdata=None),
