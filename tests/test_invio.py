@@ -8,6 +8,7 @@ and test_firme); the browser journey (tests/browser) signs for real.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import io
 import json
@@ -76,8 +77,7 @@ def test_the_page_says_what_is_missing_and_refuses_to_submit_without_it(auth_cli
 def test_the_letters_are_needed_unless_the_edition_lets_them_follow(app, auth_client, stored, open_window):
     sign_all(stored.id, only={operations.ACT})
     assert _submit(auth_client, stored).status_code == 422
-    app.extensions["patti_edizione"] = open_window.__class__(**{**open_window.__dict__,
-                                                                "lettere_alla_presentazione": False})
+    app.extensions["patti_edizione"] = dataclasses.replace(open_window, lettere_alla_presentazione=False)
     assert "le lettere di adesione dei partner possono seguire" in _page(auth_client, stored)
     assert _submit(auth_client, stored).status_code == 303
 
