@@ -22,7 +22,10 @@ def test_the_home_page_is_italian_and_says_what_the_portal_is_for(client):
 def test_htmx_is_served_from_our_static_folder_never_a_cdn(client):
     html = client.get("/").get_data(as_text=True)
     scripts = re.findall(r'<script[^>]*src="([^"]+)"', html)
-    assert len(scripts) == 1 and re.fullmatch(r"/static/htmx-2\.0\.11\.min\.[0-9a-f]{10}\.js", scripts[0])
+    # htmx, then the portal's own few lines (the progress of an upload), both from our static folder.
+    assert len(scripts) == 2 and re.fullmatch(r"/static/htmx-2\.0\.11\.min\.[0-9a-f]{10}\.js", scripts[0])
+    assert re.fullmatch(r"/static/patti\.[0-9a-f]{10}\.js", scripts[1])
+    assert client.get(scripts[1]).data == (STATIC / "patti.js").read_bytes()
     response = client.get(scripts[0])
     assert response.status_code == 200
     assert response.data == (STATIC / "htmx-2.0.11.min.js").read_bytes()
