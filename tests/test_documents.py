@@ -21,10 +21,13 @@ import pytest
 from docxtpl import DocxTemplate
 
 from patti_web import documenti
+from patti_web.avviso.domanda import fingerprint as doc_fingerprint
 from patti_web.avviso.domanda import read_document
 from patti_web.avviso.edizioni import load_edition
 from patti_web.avviso.regole import check_application
 from patti_web.documenti import (
+    Identita,
+    act_order,
     adesione_context,
     adesione_filename,
     build_adesione_docx,
@@ -112,11 +115,17 @@ def test_the_act_has_the_wording_a_regional_office_expects(valid_doc):
     cells = "\n".join(texts(data)["cells"])
     # Addressee (from the edition's data) and subject.
     assert "Spett.le\n" + "\n".join(EDITION.destinatario) in body
-    assert re.search(r"^Oggetto: .*Manifestazione di interesse per la costituzione del Patto territoriale "
-                     r"«Patto per la meccanica bresciana».*D\.G\.R\. n\. XI/7231", body, re.M)
-    # The legal representative's declarations, with their legal basis and the warning on false statements.
-    assert "Il/La sottoscritto/a Roberto Sacc\u00e0, codice fiscale RSSMRA85T10A562S, in qualità di legale " \
-           "rappresentante di Camera di Commercio" in body
+    assert re.search(r"^Oggetto: .*Manifestazione di interesse per la costituzione del Patto per la meccanica "
+                     r"bresciana \(.*D\.G\.R\. n\. XI/7231", body, re.M)
+    # The legal representative's declarations, with their legal basis and the warning on false statements; the
+    # lead partner named without an article it may not take ("di Camera di Commercio").
+    assert "Il/La sottoscritto/a Roberto Sacc\u00e0, nato/a il 10 dicembre 1985, codice fiscale RSSMRA85T10A562S, in " \
+           "qualità di legale rappresentante (Presidente) del soggetto denominato Camera di Commercio" in body
+    assert "rappresentante di Camera" not in body and "che Camera di Commercio" not in body
+    # What the call asks the signatory to declare: the call accepted in full, and their powers.
+    assert "di aver preso visione e di accettare integralmente l'avviso «Patti territoriali" in body
+    assert "di essere munito/a dei poteri di rappresentanza e di firma necessari a sottoscrivere il presente atto" \
+        in body
     assert "articolo 76 del D.P.R. 28 dicembre 2000, n. 445" in body
     assert "ai sensi degli articoli 46 e 47 del D.P.R. 28 dicembre 2000, n. 445" in body
     for word in ("MANIFESTA", "DICHIARA", "SI IMPEGNA"):
@@ -131,7 +140,10 @@ def test_the_act_has_the_wording_a_regional_office_expects(valid_doc):
     # Place and date beside the signature, with its legal basis.
     assert "Luogo e data: Brescia, 24 novembre 2026" in cells
     assert "Il legale rappresentante\nRoberto Sacc\u00e0" in cells
-    assert "ai sensi del D.Lgs. 7 marzo 2005, n. 82 (Codice dell'amministrazione digitale)" in cells
+    # A qualified digital signature: its legal basis, and no line to sign by hand.
+    assert "Documento firmato digitalmente ai sensi del D.Lgs. 7 marzo 2005, n. 82 (Codice dell'amministrazione " \
+           "digitale, CAD)" in cells
+    assert "___" not in cells
     assert "BOZZA" not in all_text(data) and "PowerPlusWaterMarkObject" not in part(data, "word/header1.xml")
 
 
@@ -231,8 +243,8 @@ def test_any_text_users_type_comes_out_literally(valid_doc, value):
 
 
 def test_a_title_in_guillemets_nests_its_quotes_and_a_missing_one_says_so(valid_doc):
-    valid_doc["titolo"] = "Patto «Lavoro 2023»"
-    assert "Patto territoriale «Patto “Lavoro 2023”»" in all_text(build(valid_doc))
+    valid_doc["titolo"] = "Lavoro «2023»"
+    assert "Patto territoriale «Lavoro “2023”»" in all_text(build(valid_doc))
     valid_doc["titolo"] = ""
     text = all_text(build(valid_doc))
     assert "«titolo non ancora indicato»" in text and "«—»" not in text
@@ -283,7 +295,12 @@ def test_core_properties_come_from_the_application(valid_doc):
     assert props.created == props.modified == datetime(2026, 11, 24, tzinfo=UTC)
     assert valid_doc["titolo"] in props.title
     assert props.author == valid_doc["capofila"]["denominazione"]
-    assert props.keywords == "manifestazione di interesse; Patti territoriali"
+    fingerprint = doc_fingerprint(read_document(json.dumps(valid_doc)))
+    assert props.keywords == f"manifestazione di interesse; Patti territoriali; SHA-256 {fingerprint}"
+    stored = build_manifestazione_docx(read_document(json.dumps(valid_doc)), EDITION, DAY,
+                                       Identita(fingerprint, 42, 7))
+    assert docx.Document(io.BytesIO(stored)).core_properties.keywords == (
+        f"manifestazione di interesse; Patti territoriali; domanda 42; versione 7; SHA-256 {fingerprint}")
 
 
 def test_pages_are_a4_and_numbered_n_of_m(valid_doc):
@@ -292,7 +309,11 @@ def test_pages_are_a4_and_numbered_n_of_m(valid_doc):
     assert (round(section.page_width.cm, 1), round(section.page_height.cm, 1)) == (21.0, 29.7)
     footer_xml = section.footer._element.xml
     assert re.findall(r"<w:instrText[^>]*> (PAGE|NUMPAGES) </w:instrText>", footer_xml) == ["PAGE", "NUMPAGES"]
-    assert texts(data)["footer"][0].startswith("Pagina ") and " di " in texts(data)["footer"][0]
+    fingerprint = doc_fingerprint(read_document(json.dumps(valid_doc)))
+    assert texts(data)["footer"][0] == f"impronta {fingerprint[:12]} · Pagina 1 di 1"
+    stored = build_manifestazione_docx(read_document(json.dumps(valid_doc)), EDITION, DAY,
+                                       Identita(fingerprint, 42, 7))
+    assert texts(stored)["footer"][0] == f"Domanda n. 42 · versione 7 · impronta {fingerprint[:12]} · Pagina 1 di 1"
 
 
 def test_an_unknown_ateco_code_prints_as_given_with_a_note(valid_doc):
@@ -347,15 +368,21 @@ def test_a_letter_of_adhesion_holds_the_partner_its_signer_and_the_patto(valid_d
     body = "\n".join(texts(data)["body"])
     assert "Spett.le\nCamera di Commercio, Industria, Artigianato e Agricoltura di Brescia\ncapofila del partenariato" \
         in body
-    assert f"Il/La sottoscritto/a Giovanni Neri, codice fiscale {'_' * 18}, in qualità di legale rappresentante di " \
-           f"{union['denominazione']}, codice fiscale {union['codice_fiscale']}" in body
+    assert f"Il/La sottoscritto/a Giovanni Neri, codice fiscale {'_' * 18}, in qualità di legale rappresentante del " \
+           f"soggetto denominato {union['denominazione']}, codice fiscale {union['codice_fiscale']}" in body
     assert "articolo 76 del D.P.R. 28 dicembre 2000, n. 445" in body
-    assert "Patto territoriale per le competenze e per l'occupazione «Patto per la meccanica bresciana»" in body
+    assert "di aderire al partenariato del Patto per la meccanica bresciana, promosso dal soggetto capofila " \
+           "Camera di Commercio" in body
+    assert "di aver preso visione e di accettare integralmente l'avviso «Patti territoriali" in body
+    assert "di essere munito/a dei poteri di rappresentanza e di firma necessari a sottoscrivere la presente lettera" \
+        in body
+    assert "«Patto per la meccanica bresciana»" not in all_text(data)
     assert "categoria «Organizzazioni sindacali firmatarie di CCNL" in body
     assert union["ccnl"] in body
     assert "Regolamento (UE) 2016/679" in body
     cells = texts(data)["cells"]
     assert "Luogo e data: Brescia, 24 novembre 2026" in cells and "Giovanni Neri" in cells
+    assert "___" not in "\n".join(cells[1:])  # beside the digital signature, no line to sign by hand
     company = "\n".join(texts(letter(valid_doc, 0))["body"])
     assert "Repertorio Economico Amministrativo con il numero BS-123456" in company
 
@@ -381,8 +408,7 @@ def test_a_draft_letter_cannot_be_signed_either(valid_doc):
 def test_every_partner_has_a_letter_and_the_zip_is_the_same_twice(valid_doc):
     domanda = read_document(json.dumps(valid_doc))
     letters = build_adesioni(domanda, EDITION, DAY)
-    assert [name for name, _data in letters] == [adesione_filename(p, DAY) for p in domanda.partner]
-    assert letters[2][0] == "adesione-cisl-brescia-p3-2026-11-24.docx"
+    assert [name for name, _data in letters] == [adesione_filename(n, p, DAY) for n, p in act_order(domanda, EDITION)]
     first = zip_documents(letters)
     assert zip_documents(build_adesioni(domanda, EDITION, DAY)) == first
     with zipfile.ZipFile(io.BytesIO(first)) as archive:
@@ -424,7 +450,10 @@ def test_the_pdf_is_pdfa_2b_italian_with_the_documents_metadata_and_the_same_byt
         assert meta["pdfaid:part"] == "2" and meta["pdfaid:conformance"] == "B"
         assert meta["dc:title"] == "Manifestazione di interesse: Patto per la meccanica bresciana"
         assert meta["dc:creator"] == [valid_doc["capofila"]["denominazione"]]
-        assert set(meta["dc:subject"]) == {"manifestazione di interesse", "Patti territoriali"}
+        fingerprint = doc_fingerprint(read_document(json.dumps(valid_doc)))
+        assert set(meta["dc:subject"]) == {"manifestazione di interesse", "Patti territoriali",
+                                           f"SHA-256 {fingerprint}"}
+        assert fingerprint in str(pdf.docinfo["/Keywords"]) and re.fullmatch(r"[0-9a-f]{64}", fingerprint)
         assert meta["xmp:CreateDate"] == meta["xmp:ModifyDate"] == "2026-11-24T00:00:00+01:00"
         assert str(pdf.docinfo["/Title"]) == meta["dc:title"]
         assert "&amp;" not in str(pdf.Root.Metadata.read_bytes())

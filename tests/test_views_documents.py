@@ -12,6 +12,8 @@ import docx
 import pytest
 from sqlalchemy import update
 
+from patti_web.avviso import domanda as doc
+from patti_web.avviso.domanda import read_document
 from patti_web.documenti import pdf
 from patti_web.domande.models import DomandaRecord
 from patti_web.extensions import db
@@ -49,9 +51,13 @@ def test_the_cli_writes_the_same_bytes_as_the_web_download(client, runner, store
     web = client.get(f"/domande/{stored.id}/manifestazione.docx").data
     out = tmp_path / "cli.docx"
     result = runner.invoke(args=["patti", "export-docx", str(DATA / "valida.json"), "-o", str(out),
-                                 "--data", "2026-11-24"])
+                                 "--data", "2026-11-24", "--numero", str(stored.id), "--versione",
+                                 str(stored.versione)])
     assert result.exit_code == 0, result.output
     assert out.read_bytes() == web
+    footer = docx.Document(io.BytesIO(web)).sections[0].footer.paragraphs[0].text
+    fingerprint = doc.fingerprint(read_document((DATA / "valida.json").read_bytes()))
+    assert footer.startswith(f"Domanda n. {stored.id} · versione {stored.versione} · impronta {fingerprint[:12]} · ")
 
 
 def test_the_cli_exports_a_draft_and_says_so(runner, tmp_path):
@@ -131,7 +137,7 @@ def test_each_partner_has_a_letter_of_adhesion_to_download(client, stored, valid
     response = client.get(f"/domande/{stored.id}/adesioni/p3.docx")
     assert response.status_code == 200
     assert response.headers["Content-Disposition"] == (
-        "attachment; filename=adesione-cisl-brescia-p3-2026-11-24.docx")
+        "attachment; filename=adesione-04-cisl-brescia-2026-11-24.docx")  # its number in the act
     body = "\n".join(p.text for p in docx.Document(io.BytesIO(response.data)).paragraphs)
     assert "CISL Brescia" in body and "Patto per la meccanica bresciana" in body
     assert client.get(f"/domande/{stored.id}/adesioni/nessuno.docx").status_code == 404

@@ -48,6 +48,7 @@ ATECO_SCONOSCIUTO = "ATECO_SCONOSCIUTO"
 RAPPRESENTANZA_NON_COERENTE = "RAPPRESENTANZA_NON_COERENTE"
 RETE_ATTESA = "RETE_ATTESA"
 LEGALE_RAPPRESENTANTE_MANCANTE = "LEGALE_RAPPRESENTANTE_MANCANTE"
+PROCURATORE_INCOMPLETO = "PROCURATORE_INCOMPLETO"
 
 SEVERITY = {
     CAMPO_OBBLIGATORIO: ERROR,
@@ -67,6 +68,7 @@ SEVERITY = {
     RAPPRESENTANZA_NON_COERENTE: WARNING,
     RETE_ATTESA: WARNING,
     LEGALE_RAPPRESENTANTE_MANCANTE: WARNING,
+    PROCURATORE_INCOMPLETO: ERROR,
 }
 
 # Required fields, by path without list indices: what is missing, in words ("la categoria"). A message puts it after
@@ -109,6 +111,14 @@ FIELD_LABELS = {
 # Required only in some cases (said where they are checked).
 CONDITIONAL_LABELS = {
     "capofila.rappresentanza.descrizione": N_("the sector or supply chain it represents"),
+}
+# What a procuratore who signs the act must give (PROCURATORE_INCOMPLETO): only when one is given at all.
+PROCURATORE_LABELS = {
+    "capofila.procuratore.nome": N_("the procuratore's first name"),
+    "capofila.procuratore.cognome": N_("the procuratore's surname"),
+    "capofila.procuratore.codice_fiscale": N_("the procuratore's codice fiscale"),
+    "capofila.procuratore.procura_numero": N_("the number of the procura"),
+    "capofila.procuratore.procura_data": N_("the date of the procura"),
 }
 
 
@@ -259,6 +269,21 @@ def check_capofila(domanda: Domanda, edizione: Edizione) -> Iterator[Finding]:
     tipo = edizione.tipi_capofila.get(tipologia)
     if tipo is not None and tipo.rappresentanza and not domanda.is_v1:
         yield from _represented_sector(domanda, edizione, where)
+    yield from _procuratore(domanda, where)
+
+
+def _procuratore(domanda: Domanda, where: str) -> Iterator[Finding]:
+    """A procuratore signs the act instead of the legal representative: who they are and by which procura."""
+    procuratore = domanda.capofila.procuratore
+    if not procuratore.is_given:
+        return
+    for path, label in PROCURATORE_LABELS.items():
+        if _blank(getattr(procuratore, path.rsplit(".", 1)[1])):
+            yield _finding(PROCURATORE_INCOMPLETO, path, _about(where, _(
+                "%(what)s is missing: a procuratore signs the act only with their data and those of the procura.",
+                what=_(label))))
+    yield from _tax_code("capofila.procuratore.codice_fiscale", procuratore.codice_fiscale,
+                         _("%(where)s, procuratore", where=where))
 
 
 def _represented_sector(domanda: Domanda, edizione: Edizione, where: str) -> Iterator[Finding]:
