@@ -466,7 +466,7 @@ def build_manifestazione() -> None:
     para(doc, "Il partenariato è composto da {{ numero_soggetti }} {% if numero_soggetti == 1 %}soggetto{% else %}"
               "soggetti{% endif %}, compreso il capofila, per categoria dell'avviso: prima le categorie "
               "obbligatorie, poi le ulteriori.{% if capofila.conta_come %} Il capofila conta per la categoria "
-              "«{{ capofila.conta_come }}».{% endif %}")
+              "«{{ capofila.conta_come }}».{% endif %}", keep_with_next=True)
     grouped_tables(
         doc,
         ["N.", "Denominazione", "Codice fiscale", "Provincia", "Legale rappresentante", "Referente"],

@@ -415,6 +415,62 @@ def test_every_partner_has_a_letter_and_the_zip_is_the_same_twice(valid_doc):
         assert archive.namelist() == [name for name, _data in letters]
 
 
+def test_the_letters_are_named_and_ordered_by_the_partners_numbers_in_the_act(valid_doc):
+    domanda = read_document(json.dumps(valid_doc))
+    names = [name for name, _data in build_adesioni(domanda, EDITION, DAY)]
+    assert names == ["adesione-02-officine-meccaniche-rossi-figli-s-r-l-2026-11-24.docx",
+                     "adesione-03-distretto-del-commercio-di-brescia-centro-2026-11-24.docx",
+                     "adesione-04-cisl-brescia-2026-11-24.docx",
+                     "adesione-05-ente-bilaterale-artigianato-lombardo-2026-11-24.docx",
+                     "adesione-06-universita-degli-studi-di-brescia-2026-11-24.docx",
+                     "adesione-07-fondazione-its-machina-lonati-2026-11-24.docx"]
+    # The numbers are the act's: the row of each partner in its table of members.
+    cells = texts(build(valid_doc))["cells"]
+    assert cells[cells.index("5") + 1] == "Ente Bilaterale Artigianato Lombardo"
+    # With 100 partners or more, three digits: sorting the names keeps the act's order.
+    big = sample_domanda(EDITION, 120)
+    big_names = [name for name, _data in build_adesioni(big, EDITION, DAY)[:12]]
+    assert big_names == sorted(big_names) and big_names[0].startswith("adesione-002-")
+
+
+def test_tabs_and_runs_of_spaces_pasted_into_a_value_print_as_one_space(valid_doc):
+    valid_doc["capofila"]["denominazione"] = "Camera di Commercio\t\tdi   Brescia"
+    valid_doc["partner"][0]["denominazione"] = "Officine\tRossi"
+    valid_doc["fabbisogni"][0]["descrizione"] = "Tecnici\t\tdi automazione   e robotica\nSeconda\triga"
+    text = all_text(build(valid_doc))
+    assert "Camera di Commercio di Brescia" in text and "Officine Rossi" in text
+    assert "Tecnici di automazione e robotica\nSeconda riga" in text
+    assert "\t" not in text and "  " not in text.replace("\u00a0", "")
+
+
+@pytest.mark.parametrize(("title", "named"), [
+    ("Patto per la meccanica bresciana", "del Patto per la meccanica bresciana"),
+    ("patto dei servizi alla persona", "del patto dei servizi alla persona"),
+    ("Meccanica bresciana", "del Patto territoriale «Meccanica bresciana»"),
+    ("Pattona «2023»", "del Patto territoriale «Pattona “2023”»"),
+])
+def test_the_patto_is_named_once_whether_or_not_its_title_says_patto(valid_doc, title, named):
+    valid_doc["titolo"] = title
+    act = all_text(build(valid_doc))
+    assert f"costituzione {named}" in act and not re.search(r"«Patto\b", act, re.I)
+    letter_text = all_text(letter(valid_doc))
+    assert f"di aderire al partenariato {named}" in letter_text and not re.search(r"«Patto\b", letter_text, re.I)
+
+
+def test_the_act_prints_a_procuratore_with_the_procura_as_the_signatory(valid_doc):
+    valid_doc["capofila"]["procuratore"] = {"nome": "Giulia", "cognome": "Bianchi", "codice_fiscale":
+                                            "BNCGLI80A41B157F", "procura_numero": "1234/2024",
+                                            "procura_data": "2024-02-10"}
+    data = build(valid_doc)
+    body = "\n".join(texts(data)["body"])
+    assert "Il/La sottoscritto/a Giulia Bianchi, codice fiscale BNCGLI80A41B157F, in qualità di procuratore, giusta " \
+           "procura n. 1234/2024 del 10 febbraio 2024, del soggetto denominato Camera di Commercio" in body
+    assert "in forza della procura n. 1234/2024 del 10 febbraio 2024, tuttora valida ed efficace" in body
+    assert "Legale rappresentante: Roberto Saccà" in body  # the lead partner's data still name them
+    cells = texts(data)["cells"]
+    assert "Il procuratore\nGiulia Bianchi" in "\n".join(cells) and "Il legale rappresentante" not in cells
+
+
 # The PDF: LibreOffice, finished with pikepdf.
 
 
@@ -457,6 +513,66 @@ def test_the_pdf_is_pdfa_2b_italian_with_the_documents_metadata_and_the_same_byt
         assert meta["xmp:CreateDate"] == meta["xmp:ModifyDate"] == "2026-11-24T00:00:00+01:00"
         assert str(pdf.docinfo["/Title"]) == meta["dc:title"]
         assert "&amp;" not in str(pdf.Root.Metadata.read_bytes())
+
+
+def _keeps_with_next(paragraph) -> bool:
+    style = paragraph.style
+    while style is not None:
+        if paragraph.paragraph_format.keep_with_next or style.paragraph_format.keep_with_next:
+            return True
+        style = style.base_style
+    return False
+
+
+def test_headings_and_what_introduces_a_table_keep_with_what_follows(valid_doc):
+    """No heading alone at the foot of a page: each heading, and each paragraph a table follows, keeps with it."""
+    document = docx.Document(io.BytesIO(build(valid_doc)))
+    blocks = list(document.element.body.iterchildren())
+    paragraphs = {p._p: p for p in document.paragraphs}
+    checked = 0
+    for block, after in zip(blocks, blocks[1:], strict=False):
+        paragraph = paragraphs.get(block)
+        if paragraph is None or not paragraph.text.strip():
+            continue
+        is_heading = paragraph.style.name.startswith("Heading") or paragraph.text in (
+            "MANIFESTA", "DICHIARA", "SI IMPEGNA", "Perché le misure di politica attiva in corso non vi rispondono "
+            "pienamente", "Analisi, ricerche e studi da cui emerge")
+        if is_heading or after.tag.endswith("}tbl"):
+            assert _keeps_with_next(paragraph), paragraph.text
+            checked += 1
+    assert checked >= 15
+    members = [t for t in document.tables if t.rows[0].cells[0].text.startswith(("Categoria", "Capofila"))]
+    assert len(members) == 7
+    for table in members:  # each category's heading rows (its name, the columns) stay with its first member
+        for row in table.rows[:2]:
+            assert all(p.paragraph_format.keep_with_next for cell in row.cells for p in cell.paragraphs)
+
+
+@needs_libreoffice
+def test_every_page_names_the_version_and_a_category_carried_over_a_page_is_named_again(tmp_path):
+    from patti_web.documenti.pdf import convert_docx_to_pdf
+
+    domanda = sample_domanda(EDITION, 60)
+    identita = Identita.of(domanda, 42, 3)
+    pdf = convert_docx_to_pdf(build_manifestazione_docx(domanda, EDITION, DAY, identita))
+    pages = pdf_pages(pdf, tmp_path)
+    assert len(pages) > 3
+    for n, page in enumerate(pages, start=1):
+        assert f"Domanda n. 42 · versione 3 · impronta {identita.impronta[:12]} · Pagina {n} di {len(pages)}" in page
+    groups, _count = documenti._groups(domanda, EDITION)
+    carried = 0
+    for group in groups:
+        codes = [row["codice_fiscale"] for row in group["soggetti"] if "partner" in row]  # not the lead's: in the text
+        on = sorted({n for n, page in enumerate(pages) for code in codes if code in page})
+        for n in on:  # on every page with members of the category, its label comes before them
+            first = min(pages[n].index(code) for code in codes if code in pages[n])
+            assert group["etichetta"][:40] in pages[n][:first], (group["etichetta"], n + 1)
+        carried += len(on) > 1
+    assert carried  # the sample has a category that runs onto a second page
+    with pikepdf.open(io.BytesIO(pdf)) as document:
+        keywords = str(document.docinfo["/Keywords"])
+        assert f"SHA-256 {identita.impronta}" in keywords and "domanda 42; versione 3" in keywords
+        assert document.open_metadata()["pdf:Keywords"] == keywords
 
 
 @needs_libreoffice
