@@ -536,12 +536,13 @@ def build_manifestazione() -> None:
     tag(doc, "{%p if numero_partner %}")
     para(doc, "{{ numero_partner }} {% if numero_partner == 1 %}lettera{% else %}lettere{% endif %} di adesione al "
               "Patto, una per ciascun partner indicato nella sezione 2, firmate digitalmente dai rispettivi legali "
-              "rappresentanti.", style="List Bullet")
+              "rappresentanti.", style="List Bullet", keep_with_next=True)
     tag(doc, "{%p else %}")
-    para(doc, "Nessun allegato: il partenariato non ha ancora partner.")
+    para(doc, "Nessun allegato: il partenariato non ha ancora partner.", keep_with_next=True)
     tag(doc, "{%p endif %}")
 
-    para(doc, "", space_before=12)
+    # The last section goes with the signature: the block is never alone on the last page.
+    para(doc, "", space_before=12, keep_with_next=True)
     signature_block(doc, "{% if firmatario.procuratore %}Il procuratore{% else %}Il legale rappresentante{% endif %}",
                     "{{ firmatario.firma }}",
                     unsignable="Documento non firmabile: {{ errori|length }} {% if errori|length == 1 %}errore"
