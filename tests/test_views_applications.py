@@ -672,7 +672,11 @@ def test_labels_say_optional_only_where_the_call_does_not_ask(client, stored):
     html = client.get(f"/domande/{stored.id}/capofila").get_data(as_text=True)
     optional = set(re.findall(r'<label for="(\w+)">[^<]*<span class="optional">', html))
     optional |= set(re.findall(r'<fieldset id="(\w+)"[^>]*>\s*<legend>[^<]*<span class="optional">', html))
-    assert optional == {"referente_telefono", "rappresentanza_ateco"}
+    # The signatory's office and birth are optional; a procuratore's name, codice fiscale and procura are asked for
+    # (when there is one: the page says so).
+    assert optional == {"referente_telefono", "rappresentanza_ateco", "legale_rappresentante_carica",
+                        "legale_rappresentante_luogo_nascita", "legale_rappresentante_data_nascita",
+                        "procuratore_luogo_nascita", "procuratore_data_nascita"}
     html = client.get(f"/domande/{stored.id}/partenariato").get_data(as_text=True)
     optional = set(re.findall(r'<label for="(\w+)">[^<]*<span class="optional">', html))
     optional |= set(re.findall(r'<fieldset id="(\w+)"[^>]*>\s*<legend>[^<]*<span class="optional">', html))

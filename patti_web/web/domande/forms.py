@@ -44,7 +44,14 @@ from patti_web.avviso import sezioni
 from patti_web.avviso.ateco import search as search_ateco
 from patti_web.avviso.edizioni import Edizione
 from patti_web.avviso.province import SIGLE
-from patti_web.avviso.regole import CONDITIONAL_LABELS, ateco_node, check_territory, is_required, normalize_tax_code
+from patti_web.avviso.regole import (
+    CONDITIONAL_LABELS,
+    PROCURATORE_LABELS,
+    ateco_node,
+    check_territory,
+    is_required,
+    normalize_tax_code,
+)
 from patti_web.i18n import N_, gettext, ngettext
 from patti_web.i18n import lazy_gettext as _l
 from patti_web.portal import today
@@ -260,7 +267,7 @@ class SectionForm(FlaskForm):
             path, _model, info = found
             self._paths[name] = path
             generic = ".".join((attributo, *path))
-            field.flags.needed = is_required(generic) or generic in CONDITIONAL_LABELS
+            field.flags.needed = is_required(generic) or generic in CONDITIONAL_LABELS or generic in PROCURATORE_LABELS
             limit = max_length(info) if info.annotation is str else None
             field.validators = [_Limits(limit), *field.validators]
 
