@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 import shutil
 import zipfile
 from datetime import datetime
@@ -143,6 +144,9 @@ def test_each_partner_has_a_letter_of_adhesion_to_download(client, stored, valid
     assert client.get(f"/domande/{stored.id}/adesioni/nessuno.docx").status_code == 404
     html = client.get(f"/domande/{stored.id}/riepilogo").get_data(as_text=True)
     assert f'href="/domande/{stored.id}/adesioni/p3.docx" data-hx-boost="false"' in html
+    # One at a time too, by their numbers in the act (p6 is the act's 5th member, before p4 and p5).
+    listed = re.findall(rf'<li>(\d+)\. [^<]*<a href="/domande/{stored.id}/adesioni/(p\d+)\.docx"', html)
+    assert listed == [("2", "p1"), ("3", "p2"), ("4", "p3"), ("5", "p6"), ("6", "p4"), ("7", "p5")]
     assert f'href="/domande/{stored.id}/adesioni.zip" data-hx-boost="false"' in html
 
 

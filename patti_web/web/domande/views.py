@@ -18,7 +18,7 @@ from flask_login import current_user, login_required
 from patti_web import domande
 from patti_web.avviso import sezioni
 from patti_web.avviso.domanda import DocumentError, read_document
-from patti_web.documenti import downloads, pdf
+from patti_web.documenti import act_order, downloads, pdf
 from patti_web.i18n import gettext as _
 from patti_web.portal import current_edition
 from patti_web.web.domande.context import page_context, state_for
@@ -163,7 +163,9 @@ def checklist(domanda_id: int):
 
 @bp.get("/<int:domanda_id>/riepilogo")
 def riepilogo(domanda_id: int):
-    return render("domande/riepilogo.html", pdf_available=pdf.is_available(), **page_context(state_for(domanda_id)))
+    state = state_for(domanda_id)
+    return render("domande/riepilogo.html", pdf_available=pdf.is_available(),
+                  lettere=act_order(state.domanda, current_edition()), **page_context(state))
 
 
 @bp.get("/ateco")
