@@ -25,7 +25,7 @@ from patti_web.avviso.domanda import (
     write_document,
 )
 from patti_web.avviso.regole import check_application, has_errors
-from patti_web.documenti import build_manifestazione_docx, pdf
+from patti_web.documenti import Identita, build_manifestazione_docx, pdf
 from patti_web.i18n import TIMEZONE, TRANSLATIONS_DIR
 from patti_web.i18n import gettext as _
 from patti_web.persone import accounts
@@ -128,11 +128,16 @@ def export_command(application_id: int, output: str) -> None:
 @click.option("--data", "day", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
               help="The document's date (YYYY-MM-DD); default today in Italy. The web download uses the day of "
                    "the application's last change.")
-def export_docx_command(file: str, output: str, day) -> None:
-    """Write the manifestazione di interesse of FILE as DOCX (the same bytes as the web download) or PDF."""
+@click.option("--numero", type=click.IntRange(min=1), default=None,
+              help="The application's number its pages print (the web download: the stored application's id).")
+@click.option("--versione", type=click.IntRange(min=1), default=None,
+              help="The version its pages print, with --numero (the web download: the stored version).")
+def export_docx_command(file: str, output: str, day, numero: int | None, versione: int | None) -> None:
+    """Write the manifestazione di interesse of FILE as DOCX or PDF; with the stored application's date, number and
+    version, the same bytes as the web download. Every page prints the fingerprint of FILE's document."""
     domanda = _read(file)
     day = day.date() if day else datetime.now(ZoneInfo(TIMEZONE)).date()
-    data = build_manifestazione_docx(domanda, current_edition(), day)
+    data = build_manifestazione_docx(domanda, current_edition(), day, Identita.of(domanda, numero, versione))
     if output.lower().endswith(".pdf"):
         try:
             data = pdf.convert_docx_to_pdf(data)

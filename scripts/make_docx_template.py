@@ -8,9 +8,11 @@ Word or LibreOffice Writer, keeping the tags intact: {{ value }}, {%p ... %} for
 table rows. Re-running this script starts them over from the wording below.
 
 What the templates settle once for every document: A4, Arial (Liberation Sans on the server) in every style and in
-the theme, Italian (it-IT) as the language of every style and of the theme, page numbers "Pagina n di m", a diagonal
-BOZZA watermark on every page of a draft, the signature block in one unbreakable table row with place and date, no
-thumbnail and an honest docProps/app.xml.
+the theme, Italian (it-IT) as the language of every style and of the theme, a footer on every page naming the version
+("Domanda n. 42 · versione 3 · impronta 1a2b3c4d5e6f · Pagina n di m"), a diagonal BOZZA watermark on every page of a
+draft, headings kept with what follows them, the members' table one table per category whose heading rows repeat on
+every page it runs onto, the signature block (for a qualified digital signature: no line to sign by hand) in one
+unbreakable table row with place and date, no thumbnail and an honest docProps/app.xml.
 """
 
 from __future__ import annotations
@@ -188,28 +190,44 @@ def table(doc, headers: list[str], cells: list[str], widths_cm: list[float], loo
     return t
 
 
-def grouped_table(doc, headers, group_label, cells, widths_cm, group_loop, item_loop):
-    """Like `table`, with a full-width heading row before the rows of each group."""
-    t = new_table(doc, headers, 6)
-    t.rows[1].cells[0].text = group_loop
-    heading = t.rows[2].cells[0].merge(t.rows[2].cells[len(headers) - 1])
-    heading.text = ""
+def grouped_tables(doc, headers, group_label, cells, widths_cm, group_loop, item_loop):
+    """One table per group: its full-width label and the column headers are its heading rows, which Word and
+    LibreOffice repeat on every page the group runs onto (a category carried over a page keeps its name)."""
+    tag(doc, group_loop)
+    t = doc.add_table(rows=5, cols=len(headers))
+    t.style = "Table Grid"
+    t.alignment = WD_TABLE_ALIGNMENT.CENTER
+    t.autofit = False
+    heading = t.rows[0].cells[0].merge(t.rows[0].cells[len(headers) - 1])
     heading.paragraphs[0].add_run(group_label).bold = True
-    heading.paragraphs[0].paragraph_format.keep_with_next = True
     set_cell_shading(heading, "F2F2F2")
-    t.rows[3].cells[0].text = item_loop
+    for i, header in enumerate(headers):
+        cell = t.rows[1].cells[i]
+        cell.paragraphs[0].add_run(header).bold = True
+        set_cell_shading(cell, "DCE6F0")
+    for row in t.rows[:2]:
+        row_flag(row, "tblHeader")
+    t.rows[2].cells[0].text = item_loop
     for i, value in enumerate(cells):
-        t.rows[4].cells[i].text = value
-    t.rows[5].cells[0].text = "{%tr endfor %}"
-    t.rows[6].cells[0].text = "{%tr endfor %}"
+        t.rows[3].cells[i].text = value
+    t.rows[4].cells[0].text = "{%tr endfor %}"
     finish_table(doc, t, widths_cm)
+    # The heading rows stay with the group's first member (never alone at the foot of a page).
+    for row in t.rows[:2]:
+        for cell in row.cells:
+            cell.paragraphs[0].paragraph_format.keep_with_next = True
     # The "N." column right-aligned: row numbers up to 9999 fit on one line.
-    t.rows[4].cells[0].paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.RIGHT
-    return t
+    t.rows[3].cells[0].paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.RIGHT
+    # Two tables with nothing between them would be read as one: a thin paragraph keeps them apart.
+    spacer = doc.add_paragraph()
+    spacer.paragraph_format.space_after = Pt(0)
+    spacer.paragraph_format.line_spacing = Pt(6)
+    tag(doc, "{%p endfor %}")
 
 
-def signature_block(doc, signer: str, *, unsignable: str) -> None:
-    """Place and date beside the signature, in one table row that cannot split: they always share a page.
+def signature_block(doc, role: str, signer: str, *, unsignable: str) -> None:
+    """Place and date beside the signature, in one table row that cannot split: they always share a page. The
+    document is signed with a qualified digital signature (CAD), so there is no line to sign by hand.
 
     On a draft the signature is replaced by `unsignable`: nobody can sign a document the rules still refuse.
     """
@@ -224,12 +242,11 @@ def signature_block(doc, signer: str, *, unsignable: str) -> None:
     p.add_run(unsignable).bold = True
     p.runs[0].font.color.rgb = RED
     right.add_paragraph("{%p else %}")
-    right.add_paragraph("Il legale rappresentante")
-    right.add_paragraph(signer)
-    p = right.add_paragraph("_______________________________")
-    p.paragraph_format.space_before = Pt(18)
+    right.add_paragraph(role)
+    right.add_paragraph(signer).runs[0].bold = True
     p = right.add_paragraph("Documento firmato digitalmente ai sensi del D.Lgs. 7 marzo 2005, n. 82 (Codice "
-                            "dell'amministrazione digitale) e norme collegate")
+                            "dell'amministrazione digitale, CAD) e norme collegate")
+    p.paragraph_format.space_before = Pt(6)
     p.runs[0].font.size = Pt(8)
     right.add_paragraph("{%p endif %}")
     for paragraph in right.paragraphs:
@@ -297,6 +314,7 @@ def new_document(header_text: str):
     normal.font.size = Pt(10.5)
     normal.paragraph_format.space_after = Pt(4)
     normal.paragraph_format.line_spacing = 1.15
+    normal.paragraph_format.widow_control = True
     for name, size in (("Title", 16), ("Heading 1", 13), ("Heading 2", 11)):
         style = styles[name]
         style.font.name = FONT
@@ -305,6 +323,7 @@ def new_document(header_text: str):
         style.font.bold = True
         style.font.italic = False
         style.paragraph_format.keep_with_next = True
+        style.paragraph_format.keep_together = True
     styles["Title"].paragraph_format.space_after = Pt(6)
     styles["Heading 1"].paragraph_format.space_before = Pt(12)
     styles["Heading 1"].paragraph_format.space_after = Pt(4)
@@ -335,7 +354,8 @@ def new_document(header_text: str):
         run.font.size = Pt(8)
     footer = section.footer.paragraphs[0]
     footer.alignment = WD_ALIGN_PARAGRAPH.CENTER
-    footer.add_run("Pagina ")
+    footer.add_run("{% if identita.numero %}Domanda n. {{ identita.numero }} · versione {{ identita.versione }} · "
+                   "{% endif %}impronta {{ identita.breve }} · Pagina ")
     field(footer, "PAGE", "1")
     footer.add_run(" di ")
     field(footer, "NUMPAGES", "1")
@@ -371,6 +391,10 @@ def oggetto(doc, text: str) -> None:
     p.add_run(text).bold = True
 
 
+# Place and date of birth of a signatory, when given ("nato/a a Brescia il 10 dicembre 1985").
+BIRTH = ("{{% if {who}.luogo_nascita or {who}.data_nascita %}}, nato/a{{% if {who}.luogo_nascita %}} a "
+         "{{{{ {who}.luogo_nascita }}}}{{% endif %}}{{% if {who}.data_nascita %}} il {{{{ {who}.data_nascita }}}}"
+         "{{% endif %}}{{% endif %}}")
 DECLARATION_445 = ("consapevole delle sanzioni penali previste dall'articolo 76 del D.P.R. 28 dicembre 2000, n. 445 "
                    "per le ipotesi di falsità in atti e di dichiarazioni mendaci, e della decadenza dai benefici "
                    "eventualmente conseguiti prevista dall'articolo 75 del medesimo decreto,")
@@ -383,27 +407,35 @@ PRIVACY = ("Il/La sottoscritto/a dichiara di essere informato/a, ai sensi dell'a
 def build_manifestazione() -> None:
     doc = new_document("Manifestazione di interesse · {{ avviso.titolo }}")
     addressee(doc, "{%p for riga in avviso.destinatario %}", "{{ riga }}")
-    oggetto(doc, "{{ avviso.titolo }}: {{ avviso.fase }}. Manifestazione di interesse per la costituzione del Patto "
-                 "territoriale «{{ titolo }}»{% if avviso.riferimento %} ({{ avviso.riferimento }}){% endif %}.")
+    oggetto(doc, "{{ avviso.titolo }}: {{ avviso.fase }}. Manifestazione di interesse per la costituzione del "
+                 "{{ patto }}{% if avviso.riferimento %} ({{ avviso.riferimento }}){% endif %}.")
     draft_notice(doc, "La domanda non rispetta ancora le regole dell'avviso: non può essere firmata né presentata "
                       "finché non sono corretti {% if errori|length == 1 %}l'errore{% else %}i {{ errori|length }} "
                       "errori{% endif %} seguenti.")
 
-    para(doc, "Il/La sottoscritto/a {{ firmatario.nome }}, codice fiscale {{ firmatario.codice_fiscale }}, in qualità "
-              "di legale rappresentante di {{ capofila.denominazione }}, codice fiscale {{ capofila.codice_fiscale }}, "
-              "con sede legale in {{ capofila.sede }}, PEC {{ capofila.pec }}, soggetto capofila del partenariato "
-              "descritto nel presente documento,")
+    para(doc, "Il/La sottoscritto/a {{ firmatario.nome }}" + BIRTH.format(who="firmatario") + ", codice fiscale "
+              "{{ firmatario.codice_fiscale }}, in qualità di {% if firmatario.procuratore %}procuratore, giusta "
+              "procura n. {{ firmatario.procura_numero }} del {{ firmatario.procura_data }},{% else %}legale "
+              "rappresentante{% if firmatario.carica %} ({{ firmatario.carica }}){% endif %}{% endif %} del soggetto "
+              "denominato {{ capofila.denominazione }}, codice fiscale {{ capofila.codice_fiscale }}, con sede legale "
+              "in {{ capofila.sede }}, PEC {{ capofila.pec }}, capofila del partenariato descritto nel presente "
+              "documento,")
     para(doc, DECLARATION_445)
     heading_word(doc, "MANIFESTA")
-    para(doc, "l'interesse del partenariato a costituire il Patto territoriale per le competenze e per "
-              "l'occupazione «{{ titolo }}», come descritto nelle sezioni seguenti, e")
+    para(doc, "l'interesse del partenariato a costituire il {{ patto }} ai sensi dell'avviso, come descritto nelle "
+              "sezioni seguenti, e")
     heading_word(doc, "DICHIARA")
     para(doc, "ai sensi degli articoli 46 e 47 del D.P.R. 28 dicembre 2000, n. 445:", keep_with_next=True)
-    para(doc, "a) che {{ capofila.denominazione }} può essere capofila ai sensi dell'avviso, in qualità di "
-              "{{ capofila.tipologia }};")
-    para(doc, "b) che il partenariato è composto dai {{ numero_soggetti }} soggetti indicati nella sezione 2, "
+    para(doc, "a) di aver preso visione e di accettare integralmente l'avviso «{{ avviso.titolo }}»"
+              "{% if avviso.riferimento %} ({{ avviso.riferimento }}){% endif %} e le condizioni in esso stabilite;")
+    para(doc, "b) di essere munito/a dei poteri di rappresentanza e di firma necessari a sottoscrivere il presente "
+              "atto e a impegnare il soggetto capofila{% if firmatario.procuratore %}, in forza della procura n. "
+              "{{ firmatario.procura_numero }} del {{ firmatario.procura_data }}, tuttora valida ed efficace"
+              "{% else %}, in qualità di suo legale rappresentante{% endif %};")
+    para(doc, "c) che il soggetto capofila può esserlo ai sensi dell'avviso, in qualità di {{ capofila.tipologia }};")
+    para(doc, "d) che il partenariato è composto dai {{ numero_soggetti }} soggetti indicati nella sezione 2, "
               "compreso il capofila, e che ciascun partner vi ha aderito con la lettera di adesione allegata;")
-    para(doc, "c) che le informazioni contenute nel presente documento e nei suoi allegati corrispondono al vero;")
+    para(doc, "e) che le informazioni contenute nel presente documento e nei suoi allegati corrispondono al vero;")
     heading_word(doc, "SI IMPEGNA")
     para(doc, "a) a costituire il Patto con i soggetti del partenariato e a coordinarne le attività in qualità di "
               "capofila;")
@@ -423,21 +455,29 @@ def build_manifestazione() -> None:
     labelled(doc, "PEC", "{{ capofila.pec }}")
     labelled(doc, "Legale rappresentante", "{{ capofila.legale_rappresentante }}")
     labelled(doc, "Codice fiscale del legale rappresentante", "{{ capofila.legale_rappresentante_cf }}")
+    tag(doc, "{%p if firmatario.procuratore %}")
+    labelled(doc, "Firma il procuratore", "{{ firmatario.nome }}, codice fiscale {{ firmatario.codice_fiscale }}, "
+                                          "procura n. {{ firmatario.procura_numero }} del "
+                                          "{{ firmatario.procura_data }}")
+    tag(doc, "{%p endif %}")
     labelled(doc, "Referente", "{{ capofila.referente }}")
+    tag(doc, "{%p if bollo %}")
+    labelled(doc, "Imposta di bollo", "{{ bollo }}")
+    tag(doc, "{%p endif %}")
 
     doc.add_heading("2. Composizione del partenariato", level=1)
     para(doc, "Il partenariato è composto da {{ numero_soggetti }} {% if numero_soggetti == 1 %}soggetto{% else %}"
               "soggetti{% endif %}, compreso il capofila, per categoria dell'avviso: prima le categorie "
               "obbligatorie, poi le ulteriori.{% if capofila.conta_come %} Il capofila conta per la categoria "
-              "«{{ capofila.conta_come }}».{% endif %}")
-    grouped_table(
+              "«{{ capofila.conta_come }}».{% endif %}", keep_with_next=True)
+    grouped_tables(
         doc,
         ["N.", "Denominazione", "Codice fiscale", "Provincia", "Legale rappresentante", "Referente"],
         "{{ g.etichetta }}",
         ["{{ p.n }}", "{{ p.denominazione }}", "{{ p.codice_fiscale }}", "{{ p.provincia }}",
          "{{ p.legale_rappresentante }}", "{{ p.referente }}"],
         [1.1, 5.0, 2.7, 2.2, 3.0, 3.0],
-        "{%tr for g in gruppi %}",
+        "{%p for g in gruppi %}",
         "{%tr for p in g.soggetti %}",
     )
 
@@ -499,26 +539,28 @@ def build_manifestazione() -> None:
     tag(doc, "{%p if numero_partner %}")
     para(doc, "{{ numero_partner }} {% if numero_partner == 1 %}lettera{% else %}lettere{% endif %} di adesione al "
               "Patto, una per ciascun partner indicato nella sezione 2, firmate digitalmente dai rispettivi legali "
-              "rappresentanti.", style="List Bullet")
+              "rappresentanti.", style="List Bullet", keep_with_next=True)
     tag(doc, "{%p else %}")
-    para(doc, "Nessun allegato: il partenariato non ha ancora partner.")
+    para(doc, "Nessun allegato: il partenariato non ha ancora partner.", keep_with_next=True)
     tag(doc, "{%p endif %}")
 
-    para(doc, "", space_before=12)
-    signature_block(doc, "{{ capofila.legale_rappresentante }}",
+    # The last section goes with the signature: the block is never alone on the last page.
+    para(doc, "", space_before=12, keep_with_next=True)
+    signature_block(doc, "{% if firmatario.procuratore %}Il procuratore{% else %}Il legale rappresentante{% endif %}",
+                    "{{ firmatario.firma }}",
                     unsignable="Documento non firmabile: {{ errori|length }} {% if errori|length == 1 %}errore"
                                "{% else %}errori{% endif %} da correggere.")
     save(doc, "manifestazione.docx")
 
 
 def build_adesione() -> None:
-    doc = new_document("Lettera di adesione · Patto «{{ titolo }}»")
+    doc = new_document("Lettera di adesione · {{ patto }}")
     para(doc, "Spett.le", align=WD_ALIGN_PARAGRAPH.RIGHT, space_after=0)
     para(doc, "{{ capofila.denominazione }}", align=WD_ALIGN_PARAGRAPH.RIGHT, space_after=0)
     para(doc, "capofila del partenariato", align=WD_ALIGN_PARAGRAPH.RIGHT, space_after=6)
     para(doc, "e p.c. {{ avviso.destinatario|join(', ') }}", align=WD_ALIGN_PARAGRAPH.RIGHT, size=9)
-    oggetto(doc, "Lettera di adesione al partenariato del Patto territoriale per le competenze e per l'occupazione "
-                 "«{{ titolo }}» ({{ avviso.ente }}, {{ avviso.titolo }}: {{ avviso.fase }}).")
+    oggetto(doc, "Lettera di adesione al partenariato del {{ patto }} ({{ avviso.ente }}, {{ avviso.titolo }}: "
+                 "{{ avviso.fase }}).")
     tag(doc, "{%p if bozza %}")
     para(doc, "BOZZA — DOCUMENTO NON FIRMABILE", bold=True, size=12, color=RED, align=WD_ALIGN_PARAGRAPH.CENTER)
     para(doc, "La domanda ha ancora {{ numero_errori }} {% if numero_errori == 1 %}errore{% else %}errori{% endif %} "
@@ -526,23 +568,29 @@ def build_adesione() -> None:
               "finché non sono corretti.", bold=True, color=RED, size=9)
     tag(doc, "{%p endif %}")
     para(doc, "Il/La sottoscritto/a {{ legale.nome }}, codice fiscale {{ legale.codice_fiscale }}, in qualità di "
-              "legale rappresentante di {{ partner.denominazione }}, codice fiscale {{ partner.codice_fiscale }}, con "
-              "sede legale in {{ partner.sede }}{% if partner.pec %}, PEC {{ partner.pec }}{% endif %}"
-              "{% if partner.rea %}, iscritta al Repertorio Economico Amministrativo con il numero {{ partner.rea }}"
+              "legale rappresentante del soggetto denominato {{ partner.denominazione }}, codice fiscale "
+              "{{ partner.codice_fiscale }}, con sede legale in {{ partner.sede }}"
+              "{% if partner.pec %}, PEC {{ partner.pec }}{% endif %}"
+              "{% if partner.rea %}, iscritto al Repertorio Economico Amministrativo con il numero {{ partner.rea }}"
               "{% endif %},")
     para(doc, DECLARATION_445)
     heading_word(doc, "DICHIARA")
-    para(doc, "di aderire al partenariato del Patto territoriale per le competenze e per l'occupazione «{{ titolo }}», "
-              "promosso da {{ capofila.denominazione }} in qualità di capofila, come soggetto della categoria "
-              "«{{ partner.categoria }}»{% if partner.rete %}, in rappresentanza della rete di cui fa parte{% endif %}"
+    para(doc, "a) di aderire al partenariato del {{ patto }}, promosso dal soggetto capofila "
+              "{{ capofila.denominazione }}, come soggetto della categoria «{{ partner.categoria }}»"
+              "{% if partner.rete %}, in rappresentanza della rete di cui fa parte{% endif %}"
               "{% if partner.ccnl %}, firmatario dei contratti collettivi nazionali: {{ partner.ccnl }}{% endif %};")
+    para(doc, "b) di aver preso visione e di accettare integralmente l'avviso «{{ avviso.titolo }}»"
+              "{% if avviso.riferimento %} ({{ avviso.riferimento }}){% endif %} e le condizioni in esso stabilite;")
+    para(doc, "c) di essere munito/a dei poteri di rappresentanza e di firma necessari a sottoscrivere la presente "
+              "lettera e a impegnare il soggetto rappresentato, in qualità di suo legale rappresentante;")
+    para(doc, "d) che le informazioni contenute nella presente lettera corrispondono al vero;")
     heading_word(doc, "SI IMPEGNA")
     para(doc, "a partecipare alle attività del Patto e, in caso di selezione, alla definizione della proposta "
               "progettuale integrale, e a comunicare tempestivamente al capofila ogni variazione dei dati dichiarati.")
     para(doc, PRIVACY.format(TAIL="e autorizza il capofila a trasmetterli a Regione Lombardia con la manifestazione "
                                   "di interesse."), size=9)
     para(doc, "", space_before=6)
-    signature_block(doc, "{{ legale.nome }}",
+    signature_block(doc, "Il legale rappresentante", "{{ legale.firma }}",
                     unsignable="Documento non firmabile: la domanda ha {{ numero_errori }} {% if numero_errori == 1 %}"
                                "errore{% else %}errori{% endif %} da correggere.")
     save(doc, "adesione.docx")

@@ -14,7 +14,7 @@ from datetime import date
 from pathlib import Path
 
 from patti_web.avviso.edizioni import load_edition
-from patti_web.documenti import build_adesione_docx, build_manifestazione_docx
+from patti_web.documenti import Identita, act_order, build_adesione_docx, build_manifestazione_docx
 from patti_web.documenti.pdf import convert_many
 from tests.support.samples import sample_domanda
 
@@ -46,10 +46,12 @@ def main() -> None:
     broken = valid.model_copy(deep=True)
     broken.fabbisogni[0].fonti = []
     broken.partner = [p for p in broken.partner if p.categoria != "sindacati"]
+    # As the portal prints a stored application: its number and version beside the fingerprint on every page.
     documents = {
-        "manifestazione": build_manifestazione_docx(valid, edition, DAY),
-        "manifestazione-bozza": build_manifestazione_docx(broken, edition, DAY),
-        "adesione": build_adesione_docx(valid, edition, DAY, valid.partner[2]),
+        "manifestazione": build_manifestazione_docx(valid, edition, DAY, Identita.of(valid, 42, 3)),
+        "manifestazione-bozza": build_manifestazione_docx(broken, edition, DAY, Identita.of(broken, 43, 1)),
+        "adesione": build_adesione_docx(valid, edition, DAY, act_order(valid, edition)[2][1],
+                                        identita=Identita.of(valid, 42, 3)),
     }
     pdfs = dict(zip(documents, convert_many(list(documents.values())), strict=True))
     written = [*pages(pdfs["manifestazione"], 1, 1, args.out / "manifestazione-p1", args.dpi),

@@ -21,10 +21,13 @@ import pytest
 from docxtpl import DocxTemplate
 
 from patti_web import documenti
+from patti_web.avviso.domanda import fingerprint as doc_fingerprint
 from patti_web.avviso.domanda import read_document
 from patti_web.avviso.edizioni import load_edition
 from patti_web.avviso.regole import check_application
 from patti_web.documenti import (
+    Identita,
+    act_order,
     adesione_context,
     adesione_filename,
     build_adesione_docx,
@@ -112,11 +115,17 @@ def test_the_act_has_the_wording_a_regional_office_expects(valid_doc):
     cells = "\n".join(texts(data)["cells"])
     # Addressee (from the edition's data) and subject.
     assert "Spett.le\n" + "\n".join(EDITION.destinatario) in body
-    assert re.search(r"^Oggetto: .*Manifestazione di interesse per la costituzione del Patto territoriale "
-                     r"«Patto per la meccanica bresciana».*D\.G\.R\. n\. XI/7231", body, re.M)
-    # The legal representative's declarations, with their legal basis and the warning on false statements.
-    assert "Il/La sottoscritto/a Roberto Sacc\u00e0, codice fiscale SCCRRT85T10A562X, in qualità di legale " \
-           "rappresentante di Camera di Commercio" in body
+    assert re.search(r"^Oggetto: .*Manifestazione di interesse per la costituzione del Patto per la meccanica "
+                     r"bresciana \(.*D\.G\.R\. n\. XI/7231", body, re.M)
+    # The legal representative's declarations, with their legal basis and the warning on false statements; the
+    # lead partner named without an article it may not take ("di Camera di Commercio").
+    assert "Il/La sottoscritto/a Roberto Sacc\u00e0, nato/a il 10 dicembre 1985, codice fiscale SCCRRT85T10A562X, in " \
+           "qualità di legale rappresentante (Presidente) del soggetto denominato Camera di Commercio" in body
+    assert "rappresentante di Camera" not in body and "che Camera di Commercio" not in body
+    # What the call asks the signatory to declare: the call accepted in full, and their powers.
+    assert "di aver preso visione e di accettare integralmente l'avviso «Patti territoriali" in body
+    assert "di essere munito/a dei poteri di rappresentanza e di firma necessari a sottoscrivere il presente atto" \
+        in body
     assert "articolo 76 del D.P.R. 28 dicembre 2000, n. 445" in body
     assert "ai sensi degli articoli 46 e 47 del D.P.R. 28 dicembre 2000, n. 445" in body
     for word in ("MANIFESTA", "DICHIARA", "SI IMPEGNA"):
@@ -131,7 +140,10 @@ def test_the_act_has_the_wording_a_regional_office_expects(valid_doc):
     # Place and date beside the signature, with its legal basis.
     assert "Luogo e data: Brescia, 24 novembre 2026" in cells
     assert "Il legale rappresentante\nRoberto Sacc\u00e0" in cells
-    assert "ai sensi del D.Lgs. 7 marzo 2005, n. 82 (Codice dell'amministrazione digitale)" in cells
+    # A qualified digital signature: its legal basis, and no line to sign by hand.
+    assert "Documento firmato digitalmente ai sensi del D.Lgs. 7 marzo 2005, n. 82 (Codice dell'amministrazione " \
+           "digitale, CAD)" in cells
+    assert "___" not in cells
     assert "BOZZA" not in all_text(data) and "PowerPlusWaterMarkObject" not in part(data, "word/header1.xml")
 
 
@@ -231,8 +243,8 @@ def test_any_text_users_type_comes_out_literally(valid_doc, value):
 
 
 def test_a_title_in_guillemets_nests_its_quotes_and_a_missing_one_says_so(valid_doc):
-    valid_doc["titolo"] = "Patto «Lavoro 2023»"
-    assert "Patto territoriale «Patto “Lavoro 2023”»" in all_text(build(valid_doc))
+    valid_doc["titolo"] = "Lavoro «2023»"
+    assert "Patto territoriale «Lavoro “2023”»" in all_text(build(valid_doc))
     valid_doc["titolo"] = ""
     text = all_text(build(valid_doc))
     assert "«titolo non ancora indicato»" in text and "«—»" not in text
@@ -283,7 +295,12 @@ def test_core_properties_come_from_the_application(valid_doc):
     assert props.created == props.modified == datetime(2026, 11, 24, tzinfo=UTC)
     assert valid_doc["titolo"] in props.title
     assert props.author == valid_doc["capofila"]["denominazione"]
-    assert props.keywords == "manifestazione di interesse; Patti territoriali"
+    fingerprint = doc_fingerprint(read_document(json.dumps(valid_doc)))
+    assert props.keywords == f"manifestazione di interesse; Patti territoriali; SHA-256 {fingerprint}"
+    stored = build_manifestazione_docx(read_document(json.dumps(valid_doc)), EDITION, DAY,
+                                       Identita(fingerprint, 42, 7))
+    assert docx.Document(io.BytesIO(stored)).core_properties.keywords == (
+        f"manifestazione di interesse; Patti territoriali; domanda 42; versione 7; SHA-256 {fingerprint}")
 
 
 def test_pages_are_a4_and_numbered_n_of_m(valid_doc):
@@ -292,7 +309,11 @@ def test_pages_are_a4_and_numbered_n_of_m(valid_doc):
     assert (round(section.page_width.cm, 1), round(section.page_height.cm, 1)) == (21.0, 29.7)
     footer_xml = section.footer._element.xml
     assert re.findall(r"<w:instrText[^>]*> (PAGE|NUMPAGES) </w:instrText>", footer_xml) == ["PAGE", "NUMPAGES"]
-    assert texts(data)["footer"][0].startswith("Pagina ") and " di " in texts(data)["footer"][0]
+    fingerprint = doc_fingerprint(read_document(json.dumps(valid_doc)))
+    assert texts(data)["footer"][0] == f"impronta {fingerprint[:12]} · Pagina 1 di 1"
+    stored = build_manifestazione_docx(read_document(json.dumps(valid_doc)), EDITION, DAY,
+                                       Identita(fingerprint, 42, 7))
+    assert texts(stored)["footer"][0] == f"Domanda n. 42 · versione 7 · impronta {fingerprint[:12]} · Pagina 1 di 1"
 
 
 def test_an_unknown_ateco_code_prints_as_given_with_a_note(valid_doc):
@@ -347,15 +368,21 @@ def test_a_letter_of_adhesion_holds_the_partner_its_signer_and_the_patto(valid_d
     body = "\n".join(texts(data)["body"])
     assert "Spett.le\nCamera di Commercio, Industria, Artigianato e Agricoltura di Brescia\ncapofila del partenariato" \
         in body
-    assert f"Il/La sottoscritto/a Giovanni Neri, codice fiscale {'_' * 18}, in qualità di legale rappresentante di " \
-           f"{union['denominazione']}, codice fiscale {union['codice_fiscale']}" in body
+    assert f"Il/La sottoscritto/a Giovanni Neri, codice fiscale {'_' * 18}, in qualità di legale rappresentante del " \
+           f"soggetto denominato {union['denominazione']}, codice fiscale {union['codice_fiscale']}" in body
     assert "articolo 76 del D.P.R. 28 dicembre 2000, n. 445" in body
-    assert "Patto territoriale per le competenze e per l'occupazione «Patto per la meccanica bresciana»" in body
+    assert "di aderire al partenariato del Patto per la meccanica bresciana, promosso dal soggetto capofila " \
+           "Camera di Commercio" in body
+    assert "di aver preso visione e di accettare integralmente l'avviso «Patti territoriali" in body
+    assert "di essere munito/a dei poteri di rappresentanza e di firma necessari a sottoscrivere la presente lettera" \
+        in body
+    assert "«Patto per la meccanica bresciana»" not in all_text(data)
     assert "categoria «Organizzazioni sindacali firmatarie di CCNL" in body
     assert union["ccnl"] in body
     assert "Regolamento (UE) 2016/679" in body
     cells = texts(data)["cells"]
     assert "Luogo e data: Brescia, 24 novembre 2026" in cells and "Giovanni Neri" in cells
+    assert "___" not in "\n".join(cells[1:])  # beside the digital signature, no line to sign by hand
     company = "\n".join(texts(letter(valid_doc, 0))["body"])
     assert "Repertorio Economico Amministrativo con il numero BS-123456" in company
 
@@ -381,12 +408,67 @@ def test_a_draft_letter_cannot_be_signed_either(valid_doc):
 def test_every_partner_has_a_letter_and_the_zip_is_the_same_twice(valid_doc):
     domanda = read_document(json.dumps(valid_doc))
     letters = build_adesioni(domanda, EDITION, DAY)
-    assert [name for name, _data in letters] == [adesione_filename(p, DAY) for p in domanda.partner]
-    assert letters[2][0] == "adesione-cisl-brescia-p3-2026-11-24.docx"
+    assert [name for name, _data in letters] == [adesione_filename(n, p, DAY) for n, p in act_order(domanda, EDITION)]
     first = zip_documents(letters)
     assert zip_documents(build_adesioni(domanda, EDITION, DAY)) == first
     with zipfile.ZipFile(io.BytesIO(first)) as archive:
         assert archive.namelist() == [name for name, _data in letters]
+
+
+def test_the_letters_are_named_and_ordered_by_the_partners_numbers_in_the_act(valid_doc):
+    domanda = read_document(json.dumps(valid_doc))
+    names = [name for name, _data in build_adesioni(domanda, EDITION, DAY)]
+    assert names == ["adesione-02-officine-meccaniche-rossi-figli-s-r-l-2026-11-24.docx",
+                     "adesione-03-distretto-del-commercio-di-brescia-centro-2026-11-24.docx",
+                     "adesione-04-cisl-brescia-2026-11-24.docx",
+                     "adesione-05-ente-bilaterale-artigianato-lombardo-2026-11-24.docx",
+                     "adesione-06-universita-degli-studi-di-brescia-2026-11-24.docx",
+                     "adesione-07-fondazione-its-machina-lonati-2026-11-24.docx"]
+    # The numbers are the act's: the row of each partner in its table of members.
+    cells = texts(build(valid_doc))["cells"]
+    assert cells[cells.index("5") + 1] == "Ente Bilaterale Artigianato Lombardo"
+    # With 100 partners or more, three digits: sorting the names keeps the act's order.
+    big = sample_domanda(EDITION, 120)
+    big_names = [name for name, _data in build_adesioni(big, EDITION, DAY)[:12]]
+    assert big_names == sorted(big_names) and big_names[0].startswith("adesione-002-")
+
+
+def test_tabs_and_runs_of_spaces_pasted_into_a_value_print_as_one_space(valid_doc):
+    valid_doc["capofila"]["denominazione"] = "Camera di Commercio\t\tdi   Brescia"
+    valid_doc["partner"][0]["denominazione"] = "Officine\tRossi"
+    valid_doc["fabbisogni"][0]["descrizione"] = "Tecnici\t\tdi automazione   e robotica\nSeconda\triga"
+    text = all_text(build(valid_doc))
+    assert "Camera di Commercio di Brescia" in text and "Officine Rossi" in text
+    assert "Tecnici di automazione e robotica\nSeconda riga" in text
+    assert "\t" not in text and "  " not in text.replace("\u00a0", "")
+
+
+@pytest.mark.parametrize(("title", "named"), [
+    ("Patto per la meccanica bresciana", "del Patto per la meccanica bresciana"),
+    ("patto dei servizi alla persona", "del patto dei servizi alla persona"),
+    ("Meccanica bresciana", "del Patto territoriale «Meccanica bresciana»"),
+    ("Pattona «2023»", "del Patto territoriale «Pattona “2023”»"),
+])
+def test_the_patto_is_named_once_whether_or_not_its_title_says_patto(valid_doc, title, named):
+    valid_doc["titolo"] = title
+    act = all_text(build(valid_doc))
+    assert f"costituzione {named}" in act and not re.search(r"«Patto\b", act, re.I)
+    letter_text = all_text(letter(valid_doc))
+    assert f"di aderire al partenariato {named}" in letter_text and not re.search(r"«Patto\b", letter_text, re.I)
+
+
+def test_the_act_prints_a_procuratore_with_the_procura_as_the_signatory(valid_doc):
+    valid_doc["capofila"]["procuratore"] = {"nome": "Giulia", "cognome": "Bianchi", "codice_fiscale":
+                                            "BNCGLI80A41B157F", "procura_numero": "1234/2024",
+                                            "procura_data": "2024-02-10"}
+    data = build(valid_doc)
+    body = "\n".join(texts(data)["body"])
+    assert "Il/La sottoscritto/a Giulia Bianchi, codice fiscale BNCGLI80A41B157F, in qualità di procuratore, giusta " \
+           "procura n. 1234/2024 del 10 febbraio 2024, del soggetto denominato Camera di Commercio" in body
+    assert "in forza della procura n. 1234/2024 del 10 febbraio 2024, tuttora valida ed efficace" in body
+    assert "Legale rappresentante: Roberto Saccà" in body  # the lead partner's data still name them
+    cells = texts(data)["cells"]
+    assert "Il procuratore\nGiulia Bianchi" in "\n".join(cells) and "Il legale rappresentante" not in cells
 
 
 # The PDF: LibreOffice, finished with pikepdf.
@@ -424,10 +506,73 @@ def test_the_pdf_is_pdfa_2b_italian_with_the_documents_metadata_and_the_same_byt
         assert meta["pdfaid:part"] == "2" and meta["pdfaid:conformance"] == "B"
         assert meta["dc:title"] == "Manifestazione di interesse: Patto per la meccanica bresciana"
         assert meta["dc:creator"] == [valid_doc["capofila"]["denominazione"]]
-        assert set(meta["dc:subject"]) == {"manifestazione di interesse", "Patti territoriali"}
+        fingerprint = doc_fingerprint(read_document(json.dumps(valid_doc)))
+        assert set(meta["dc:subject"]) == {"manifestazione di interesse", "Patti territoriali",
+                                           f"SHA-256 {fingerprint}"}
+        assert fingerprint in str(pdf.docinfo["/Keywords"]) and re.fullmatch(r"[0-9a-f]{64}", fingerprint)
         assert meta["xmp:CreateDate"] == meta["xmp:ModifyDate"] == "2026-11-24T00:00:00+01:00"
         assert str(pdf.docinfo["/Title"]) == meta["dc:title"]
         assert "&amp;" not in str(pdf.Root.Metadata.read_bytes())
+
+
+def _keeps_with_next(paragraph) -> bool:
+    style = paragraph.style
+    while style is not None:
+        if paragraph.paragraph_format.keep_with_next or style.paragraph_format.keep_with_next:
+            return True
+        style = style.base_style
+    return False
+
+
+def test_headings_and_what_introduces_a_table_keep_with_what_follows(valid_doc):
+    """No heading alone at the foot of a page: each heading, and each paragraph a table follows, keeps with it."""
+    document = docx.Document(io.BytesIO(build(valid_doc)))
+    blocks = list(document.element.body.iterchildren())
+    paragraphs = {p._p: p for p in document.paragraphs}
+    checked = 0
+    for block, after in zip(blocks, blocks[1:], strict=False):
+        paragraph = paragraphs.get(block)
+        if paragraph is None or not paragraph.text.strip():
+            continue
+        is_heading = paragraph.style.name.startswith("Heading") or paragraph.text in (
+            "MANIFESTA", "DICHIARA", "SI IMPEGNA", "Perché le misure di politica attiva in corso non vi rispondono "
+            "pienamente", "Analisi, ricerche e studi da cui emerge")
+        if is_heading or after.tag.endswith("}tbl"):
+            assert _keeps_with_next(paragraph), paragraph.text
+            checked += 1
+    assert checked >= 15
+    members = [t for t in document.tables if t.rows[0].cells[0].text.startswith(("Categoria", "Capofila"))]
+    assert len(members) == 7
+    for table in members:  # each category's heading rows (its name, the columns) stay with its first member
+        for row in table.rows[:2]:
+            assert all(p.paragraph_format.keep_with_next for cell in row.cells for p in cell.paragraphs)
+
+
+@needs_libreoffice
+def test_every_page_names_the_version_and_a_category_carried_over_a_page_is_named_again(tmp_path):
+    from patti_web.documenti.pdf import convert_docx_to_pdf
+
+    domanda = sample_domanda(EDITION, 60)
+    identita = Identita.of(domanda, 42, 3)
+    pdf = convert_docx_to_pdf(build_manifestazione_docx(domanda, EDITION, DAY, identita))
+    pages = pdf_pages(pdf, tmp_path)
+    assert len(pages) > 3
+    for n, page in enumerate(pages, start=1):
+        assert f"Domanda n. 42 · versione 3 · impronta {identita.impronta[:12]} · Pagina {n} di {len(pages)}" in page
+    groups, _count = documenti._groups(domanda, EDITION)
+    carried = 0
+    for group in groups:
+        codes = [row["codice_fiscale"] for row in group["soggetti"] if "partner" in row]  # not the lead's: in the text
+        on = sorted({n for n, page in enumerate(pages) for code in codes if code in page})
+        for n in on:  # on every page with members of the category, its label comes before them
+            first = min(pages[n].index(code) for code in codes if code in pages[n])
+            assert group["etichetta"][:40] in pages[n][:first], (group["etichetta"], n + 1)
+        carried += len(on) > 1
+    assert carried  # the sample has a category that runs onto a second page
+    with pikepdf.open(io.BytesIO(pdf)) as document:
+        keywords = str(document.docinfo["/Keywords"])
+        assert f"SHA-256 {identita.impronta}" in keywords and "domanda 42; versione 3" in keywords
+        assert document.open_metadata()["pdf:Keywords"] == keywords
 
 
 @needs_libreoffice

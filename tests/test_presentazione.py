@@ -174,3 +174,38 @@ def test_a_file_name_with_a_nul_is_refused_and_a_long_one_keeps_its_extension(ap
 def test_a_missing_codice_fiscale_is_said_before_anyone_signs(auth_client, stored):
     page = auth_client.get(f"/domande/{stored.id}/presentazione").get_data(as_text=True)
     assert "codice fiscale mancante" in page  # partners p2..p6 of the sample give none
+
+
+PROCURATORE_CF = "BNCGLI80A41B157F"
+
+
+def test_with_a_procuratore_the_act_is_theirs_to_sign_and_the_legal_representatives_signature_is_refused(
+        app, auth_client, stored, ca, stand_in_pdfs, valid_doc, store, user):
+    valid_doc["capofila"]["procuratore"] = {"nome": "Giulia", "cognome": "Bianchi", "codice_fiscale": PROCURATORE_CF,
+                                            "procura_numero": "1234/2024", "procura_data": "2024-02-10"}
+    with_procuratore = store(valid_doc, user)
+    act = operations.documents(_state(with_procuratore))[0]
+    assert (act.signer_cf, act.signer_name, act.signer_role) == (PROCURATORE_CF, "Giulia Bianchi",
+                                                                 "il procuratore del capofila")
+    by_the_representative = ca.signer(ACT_SIGNER, "Roberto", "Saccà").pades(
+        _generated(app, with_procuratore, "manifestazione"))
+    refused = _upload(auth_client, with_procuratore, "manifestazione", by_the_representative)
+    assert refused.status_code == 422 and PROCURATORE_CF in refused.get_data(as_text=True)
+    by_the_procuratore = ca.signer(PROCURATORE_CF, "Giulia", "Bianchi").pades(
+        _generated(app, with_procuratore, "manifestazione"))
+    assert _upload(auth_client, with_procuratore, "manifestazione", by_the_procuratore).status_code == 303
+    # Without one, the legal representative signs.
+    plain = operations.documents(_state(stored))[0]
+    assert (plain.signer_cf, plain.signer_role) == (ACT_SIGNER, "il legale rappresentante del capofila")
+
+
+def test_the_letters_are_listed_by_their_number_in_the_act(stored):
+    from patti_web.documenti import act_order
+    from patti_web.portal import current_edition
+
+    state = _state(stored)
+    letters = operations.documents(state)[1:]
+    order = act_order(state.domanda, current_edition())
+    assert [d.partner_id for d in letters] == [p.id for _n, p in order]
+    assert [d.label for d in letters] == [f"Lettera di adesione {n}: {p.denominazione}" for n, p in order]
+    assert [p.id for _n, p in order] != [p.id for p in state.domanda.partner]  # the sample's order is not the act's

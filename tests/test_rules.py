@@ -142,7 +142,36 @@ CASES = [
     ("bollo senza dichiarazione", lambda doc: _v2(doc, tipologia="associazione_datoriale", rappresentanza=REPRESENTED,
                                                   bollo={**STAMP, "dichiarazione": False}),
      ("BOLLO_DICHIARAZIONE_MANCANTE", "capofila.bollo.dichiarazione")),
+    ("procuratore senza procura", lambda doc: _with_procuratore(doc, procura_numero=""),
+     ("PROCURATORE_INCOMPLETO", "capofila.procuratore.procura_numero")),
+    ("cf procuratore sbagliato", lambda doc: _with_procuratore(doc, codice_fiscale="RSSMRA85T10A562T"),
+     ("CODICE_FISCALE_NON_VALIDO", "capofila.procuratore.codice_fiscale")),
 ]
+
+PROCURATORE = {"nome": "Giulia", "cognome": "Bianchi", "codice_fiscale": "BNCGLI80A41B157F",
+               "luogo_nascita": "Brescia", "data_nascita": "1980-01-01", "procura_numero": "1234/2024",
+               "procura_data": "2024-02-10"}
+
+
+def _with_procuratore(doc, **changes):
+    doc["format"] = "patti-web/domanda@2"
+    doc["capofila"]["procuratore"] = PROCURATORE | changes
+
+
+def test_a_complete_procuratore_has_no_finding_and_each_missing_datum_of_theirs_has_one():
+    complete = domanda(_with_procuratore)
+    assert not [f for f in check_application(complete, EDITION) if "procuratore" in f.path]
+    emptied = domanda(lambda doc: _with_procuratore(doc, nome="", cognome="", codice_fiscale="", procura_numero="",
+                                                    procura_data=""))
+    found = [(f.code, f.path, f.severity) for f in check_application(emptied, EDITION) if "procuratore" in f.path]
+    assert found == [("PROCURATORE_INCOMPLETO", f"capofila.procuratore.{name}", "error")
+                     for name in ("nome", "cognome", "codice_fiscale", "procura_numero", "procura_data")]
+    message = next(f.message for f in check_application(emptied, EDITION) if f.path.endswith("procura_data"))
+    assert "data della procura" in message
+
+
+def test_no_procuratore_is_not_a_finding():
+    assert not [f for f in check_application(domanda(lambda doc: None), EDITION) if "procuratore" in f.path]
 
 
 def _v2(doc, tipologia=None, rappresentanza=None, partner=None, bollo=None):

@@ -672,7 +672,11 @@ def test_labels_say_optional_only_where_the_call_does_not_ask(client, stored):
     html = client.get(f"/domande/{stored.id}/capofila").get_data(as_text=True)
     optional = set(re.findall(r'<label for="(\w+)">[^<]*<span class="optional">', html))
     optional |= set(re.findall(r'<fieldset id="(\w+)"[^>]*>\s*<legend>[^<]*<span class="optional">', html))
-    assert optional == {"referente_telefono", "rappresentanza_ateco"}
+    # The signatory's office and birth are optional; a procuratore's name, codice fiscale and procura are asked for
+    # (when there is one: the page says so).
+    assert optional == {"referente_telefono", "rappresentanza_ateco", "legale_rappresentante_carica",
+                        "legale_rappresentante_luogo_nascita", "legale_rappresentante_data_nascita",
+                        "procuratore_luogo_nascita", "procuratore_data_nascita"}
     html = client.get(f"/domande/{stored.id}/partenariato").get_data(as_text=True)
     optional = set(re.findall(r'<label for="(\w+)">[^<]*<span class="optional">', html))
     optional |= set(re.findall(r'<fieldset id="(\w+)"[^>]*>\s*<legend>[^<]*<span class="optional">', html))
@@ -950,3 +954,47 @@ def test_a_text_of_several_lines_sent_back_with_a_browsers_line_breaks_is_not_a_
     assert response.status_code == 303, unescape(response.get_data(as_text=True))[-3000:]
     saved = document_of(head.id).fabbisogni[0]
     assert (saved.titolo, saved.descrizione) == ("Titolo di Giulia", "Di Anna")
+
+
+def test_a_procuratore_is_saved_with_dates_typed_the_italian_way_and_the_act_names_the_procura(client, stored,
+                                                                                                valid_doc):
+    import docx
+
+    typed = capofila_form(valid_doc, procuratore_nome="Giulia", procuratore_cognome="Bianchi",
+                          procuratore_codice_fiscale="bncgli80a41b157f", procuratore_luogo_nascita="Brescia",
+                          procuratore_data_nascita="1/1/1980", procuratore_procura_numero="1234/2024",
+                          procuratore_procura_data="10/02/2024")
+    assert client.post(f"/domande/{stored.id}/capofila", data=typed).status_code == 303
+    procuratore = document_of(stored.id).capofila.procuratore
+    assert (procuratore.codice_fiscale, procuratore.data_nascita, procuratore.procura_data) == (
+        "BNCGLI80A41B157F", "1980-01-01", "2024-02-10")
+    html = client.get(f"/domande/{stored.id}/capofila").get_data(as_text=True)
+    assert 'value="10/02/2024"' in html and 'value="01/01/1980"' in html
+    act = docx.Document(io.BytesIO(client.get(f"/domande/{stored.id}/manifestazione.docx").data))
+    body = "\n".join(p.text for p in act.paragraphs)
+    assert "Il/La sottoscritto/a Giulia Bianchi, nato/a a Brescia il 1 gennaio 1980, codice fiscale " \
+           "BNCGLI80A41B157F, in qualità di procuratore, giusta procura n. 1234/2024 del 10 febbraio 2024, del " \
+           "soggetto denominato Camera di Commercio" in body
+    cells = [p.text for t in act.tables for row in t.rows for cell in row.cells for p in cell.paragraphs]
+    assert "Il procuratore" in cells and "Giulia Bianchi" in cells and "Il legale rappresentante" not in cells
+
+
+def test_a_date_that_is_not_one_is_refused_beside_its_field_and_kept_as_typed(client, stored, valid_doc):
+    typed = capofila_form(valid_doc, procuratore_nome="Giulia", procuratore_procura_data="31/02/2024",
+                          legale_rappresentante_data_nascita="10/12/2999")
+    response = client.post(f"/domande/{stored.id}/capofila", data=typed)
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert summary_of(response) == errors_of(response)
+    assert _("%(field)s: %(problem)s", field=_("Date of the procura"),
+             problem=_("enter the date as day/month/year, e.g. 10/12/1985.")) in summary_of(response)
+    assert _("%(field)s: %(problem)s", field=_("Date of birth of the legal representative"),
+             problem=_("enter a date that is not in the future.")) in summary_of(response)
+    assert 'value="31/02/2024"' in html and 'value="10/12/2999"' in html
+    assert document_of(stored.id).capofila.procuratore.nome == ""
+
+
+def test_a_procuratore_without_their_procura_is_an_error_of_the_lead_partner(client, stored, valid_doc):
+    client.post(f"/domande/{stored.id}/capofila", data=capofila_form(valid_doc, procuratore_nome="Giulia"))
+    html = unescape(client.get(f"/domande/{stored.id}/capofila").get_data(as_text=True))
+    assert "manca il numero della procura" in html and "manca la data della procura" in html

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 import shutil
 import zipfile
 from datetime import datetime
@@ -12,6 +13,8 @@ import docx
 import pytest
 from sqlalchemy import update
 
+from patti_web.avviso import domanda as doc
+from patti_web.avviso.domanda import read_document
 from patti_web.documenti import pdf
 from patti_web.domande.models import DomandaRecord
 from patti_web.extensions import db
@@ -49,9 +52,13 @@ def test_the_cli_writes_the_same_bytes_as_the_web_download(client, runner, store
     web = client.get(f"/domande/{stored.id}/manifestazione.docx").data
     out = tmp_path / "cli.docx"
     result = runner.invoke(args=["patti", "export-docx", str(DATA / "valida.json"), "-o", str(out),
-                                 "--data", "2026-11-24"])
+                                 "--data", "2026-11-24", "--numero", str(stored.id), "--versione",
+                                 str(stored.versione)])
     assert result.exit_code == 0, result.output
     assert out.read_bytes() == web
+    footer = docx.Document(io.BytesIO(web)).sections[0].footer.paragraphs[0].text
+    fingerprint = doc.fingerprint(read_document((DATA / "valida.json").read_bytes()))
+    assert footer.startswith(f"Domanda n. {stored.id} · versione {stored.versione} · impronta {fingerprint[:12]} · ")
 
 
 def test_the_cli_exports_a_draft_and_says_so(runner, tmp_path):
@@ -131,12 +138,15 @@ def test_each_partner_has_a_letter_of_adhesion_to_download(client, stored, valid
     response = client.get(f"/domande/{stored.id}/adesioni/p3.docx")
     assert response.status_code == 200
     assert response.headers["Content-Disposition"] == (
-        "attachment; filename=adesione-cisl-brescia-p3-2026-11-24.docx")
+        "attachment; filename=adesione-04-cisl-brescia-2026-11-24.docx")  # its number in the act
     body = "\n".join(p.text for p in docx.Document(io.BytesIO(response.data)).paragraphs)
     assert "CISL Brescia" in body and "Patto per la meccanica bresciana" in body
     assert client.get(f"/domande/{stored.id}/adesioni/nessuno.docx").status_code == 404
     html = client.get(f"/domande/{stored.id}/riepilogo").get_data(as_text=True)
     assert f'href="/domande/{stored.id}/adesioni/p3.docx" data-hx-boost="false"' in html
+    # One at a time too, by their numbers in the act (p6 is the act's 5th member, before p4 and p5).
+    listed = re.findall(rf'<li>(\d+)\. [^<]*<a href="/domande/{stored.id}/adesioni/(p\d+)\.docx"', html)
+    assert listed == [("2", "p1"), ("3", "p2"), ("4", "p3"), ("5", "p6"), ("6", "p4"), ("7", "p5")]
     assert f'href="/domande/{stored.id}/adesioni.zip" data-hx-boost="false"' in html
 
 

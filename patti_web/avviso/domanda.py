@@ -14,10 +14,11 @@ import hashlib
 import json
 import re
 import typing
+from datetime import date
 from functools import cache
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, ValidationError, model_validator
 
 from patti_web.i18n import N_
 from patti_web.i18n import gettext as _
@@ -68,6 +69,19 @@ def Text(max_length: int) -> typing.Any:  # noqa: N802 - a type, used as one
     return Annotated[str, StringConstraints(max_length=max_length, pattern=_NO_CONTROL)]
 
 
+def _iso_date(value: str) -> str:
+    if value:
+        try:
+            date.fromisoformat(value)
+        except ValueError:
+            raise ValueError(_("expected a date written as YYYY-MM-DD (e.g. 1985-12-10).")) from None
+    return value
+
+
+# A day, as JSON has no dates: "YYYY-MM-DD", or empty when not given.
+_DATE = r"^(\d{4}-\d{2}-\d{2})?$"
+IsoDate = Annotated[str, StringConstraints(pattern=_DATE),
+                    AfterValidator(_iso_date)]
 Code = Text(60)  # an entry of a list of codes: a province, an ATECO code, a need's id
 ItemId = Annotated[str, StringConstraints(max_length=20, pattern=_ID)]
 
@@ -93,6 +107,34 @@ class LegaleRappresentante(Part):
     nome: Text(100) = ""
     cognome: Text(100) = ""
     codice_fiscale: Text(16) = ""
+
+
+class LegaleRappresentanteCapofila(LegaleRappresentante):
+    """The lead partner's legal representative, who signs the act unless a procuratore does: with the data a
+    regional form asks of the signatory (@2, all optional)."""
+
+    # The office held ("Presidente", "Direttore generale").
+    carica: Text(100) = ""
+    luogo_nascita: Text(100) = ""
+    data_nascita: IsoDate = ""
+
+
+class Procuratore(Part):
+    """Who signs the act for the lead partner instead of its legal representative, by a power of attorney (*procura*)
+    (@2). Given when any of its fields is."""
+
+    nome: Text(100) = ""
+    cognome: Text(100) = ""
+    codice_fiscale: Text(16) = ""
+    luogo_nascita: Text(100) = ""
+    data_nascita: IsoDate = ""
+    procura_numero: Text(50) = ""
+    procura_data: IsoDate = ""
+
+    @property
+    def is_given(self) -> bool:
+        """Does the application name a procuratore (any field filled in)?"""
+        return any(str(getattr(self, name)).strip() for name in type(self).model_fields)
 
 
 class Referente(Part):
@@ -126,10 +168,16 @@ class Capofila(Part):
     codice_fiscale: Text(16) = ""
     sede: Sede = Field(default_factory=Sede)
     pec: Text(254) = ""
-    legale_rappresentante: LegaleRappresentante = Field(default_factory=LegaleRappresentante)
+    legale_rappresentante: LegaleRappresentanteCapofila = Field(default_factory=LegaleRappresentanteCapofila)
     referente: Referente = Field(default_factory=Referente)
     rappresentanza: Rappresentanza = Field(default_factory=Rappresentanza)
     bollo: Bollo = Field(default_factory=Bollo)
+    procuratore: Procuratore = Field(default_factory=Procuratore)
+
+    @property
+    def firmatario(self) -> LegaleRappresentante | Procuratore:
+        """Who signs the act: the procuratore when one is given, otherwise the legal representative."""
+        return self.procuratore if self.procuratore.is_given else self.legale_rappresentante
 
 
 class Partner(Part):
@@ -223,7 +271,8 @@ class Domanda(Part):
 
 # What `@2` added to `@1`: a `@1` file that holds one of these keys is refused, as `@1` refused any unknown key.
 ADDED_IN_V2: dict[type[Part], frozenset[str]] = {
-    Capofila: frozenset({"rappresentanza", "bollo"}),
+    Capofila: frozenset({"rappresentanza", "bollo", "procuratore"}),
+    LegaleRappresentanteCapofila: frozenset({"carica", "luogo_nascita", "data_nascita"}),
     Partner: frozenset({"id", "legale_rappresentante", "rea", "ccnl", "rete"}),
     Territorio: frozenset({"descrizione"}),
     Settore: frozenset({"id"}),
@@ -331,6 +380,8 @@ def explain(error: dict) -> tuple[str, str]:
     if kind == "string_pattern_mismatch":
         if ctx.get("pattern") == _ID:
             return path, _("an identifier may hold only letters, digits, \u201c-\u201d and \u201c_\u201d.")
+        if ctx.get("pattern") == _DATE:
+            return path, _("expected a date written as YYYY-MM-DD (e.g. 1985-12-10).")
         return path, character_problem(value) or _("the text contains characters that are not allowed.")
     if kind == "string_unicode":
         return path, _("the text contains a character that is not valid Unicode.")

@@ -53,6 +53,7 @@ CODICE_FISCALE_NON_CORRISPONDE = "CODICE_FISCALE_NON_CORRISPONDE"
 BOLLO_IDENTIFICATIVO_NON_VALIDO = "BOLLO_IDENTIFICATIVO_NON_VALIDO"
 BOLLO_DATA_NON_VALIDA = "BOLLO_DATA_NON_VALIDA"
 BOLLO_DICHIARAZIONE_MANCANTE = "BOLLO_DICHIARAZIONE_MANCANTE"
+PROCURATORE_INCOMPLETO = "PROCURATORE_INCOMPLETO"
 
 SEVERITY = {
     CAMPO_OBBLIGATORIO: ERROR,
@@ -76,6 +77,7 @@ SEVERITY = {
     BOLLO_IDENTIFICATIVO_NON_VALIDO: ERROR,
     BOLLO_DATA_NON_VALIDA: ERROR,
     BOLLO_DICHIARAZIONE_MANCANTE: ERROR,
+    PROCURATORE_INCOMPLETO: ERROR,
 }
 
 # Required fields, by path without list indices: what is missing, in words ("la categoria"). A message puts it after
@@ -121,6 +123,14 @@ CONDITIONAL_LABELS = {
     # When the stamp duty is due (stamp_duty).
     "capofila.bollo.identificativo": N_("the identifier of the marca da bollo"),
     "capofila.bollo.data": N_("the date of the marca da bollo"),
+}
+# What a procuratore who signs the act must give (PROCURATORE_INCOMPLETO): only when one is given at all.
+PROCURATORE_LABELS = {
+    "capofila.procuratore.nome": N_("the procuratore's first name"),
+    "capofila.procuratore.cognome": N_("the procuratore's surname"),
+    "capofila.procuratore.codice_fiscale": N_("the procuratore's codice fiscale"),
+    "capofila.procuratore.procura_numero": N_("the number of the procura"),
+    "capofila.procuratore.procura_data": N_("the date of the procura"),
 }
 
 
@@ -348,6 +358,21 @@ def check_capofila(domanda: Domanda, edizione: Edizione) -> Iterator[Finding]:
     tipo = edizione.tipi_capofila.get(tipologia)
     if tipo is not None and tipo.rappresentanza and not domanda.is_v1:
         yield from _represented_sector(domanda, edizione, where)
+    yield from _procuratore(domanda, where)
+
+
+def _procuratore(domanda: Domanda, where: str) -> Iterator[Finding]:
+    """A procuratore signs the act instead of the legal representative: who they are and by which procura."""
+    procuratore = domanda.capofila.procuratore
+    if not procuratore.is_given:
+        return
+    for path, label in PROCURATORE_LABELS.items():
+        if _blank(getattr(procuratore, path.rsplit(".", 1)[1])):
+            yield _finding(PROCURATORE_INCOMPLETO, path, _about(where, _(
+                "%(what)s is missing: a procuratore signs the act only with their data and those of the procura.",
+                what=_(label))))
+    yield from check_person("capofila.procuratore", procuratore, _("%(where)s, procuratore", where=where),
+                            v1=domanda.is_v1)
 
 
 def _represented_sector(domanda: Domanda, edizione: Edizione, where: str) -> Iterator[Finding]:

@@ -1,11 +1,12 @@
-"""The manifestazione di interesse and the partners' letters of adhesion, as filled Word templates (docxtpl,
-autoescape always), and their PDF.
+"""The manifestazione di interesse and the partners' letters of adhesion, as filled Word templates (docxtpl, autoescape
+always), and their PDF.
 
-No Flask and no database here: the builders take an application, the edition and the document's date, and return
-bytes; the same application and date always give the same bytes. `downloads` gives them for a stored application,
-`pdf` converts them to PDF/A, `cache` keeps the PDFs of a stored application. The wording lives in the templates
-(`manifestazione.docx`, `adesione.docx`, made by scripts/make_docx_template.py) and in the edition's data (the
-addressee, the references); this module only prepares the values they show.
+No Flask and no database here: the builders take an application, the edition, the document's date and what identifies
+the version (`Identita`: the application's number, its version, the fingerprint of its document, printed on every page
+and whole in the metadata), and return bytes; the same input always gives the same bytes. `downloads` gives them for a
+stored application, `pdf` converts them to PDF/A, `cache` keeps the PDFs of a stored application. The wording lives in
+the templates (`manifestazione.docx`, `adesione.docx`, made by scripts/make_docx_template.py) and in the edition's data
+(the addressee, the references); this module only prepares the values they show.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import io
 import re
 import unicodedata
 import zipfile
+from dataclasses import dataclass
 from datetime import date, datetime, time
 from functools import cache, lru_cache
 from pathlib import Path
@@ -22,9 +24,18 @@ import ateco
 import jinja2
 from docxtpl import DocxTemplate
 
-from patti_web.avviso.domanda import Domanda, LegaleRappresentante, Partner, Referente, Sede
+from patti_web.avviso.domanda import Domanda, LegaleRappresentante, Partner, Referente, Sede, fingerprint
 from patti_web.avviso.edizioni import Edizione
-from patti_web.avviso.regole import ERROR, Finding, ateco_node, check_application
+from patti_web.avviso.regole import (
+    ERROR,
+    STAMP_DUE,
+    STAMP_EXEMPT,
+    Finding,
+    ateco_node,
+    check_application,
+    stamp_date,
+    stamp_duty,
+)
 from patti_web.i18n import format_date
 from patti_web.i18n import gettext as _
 
@@ -41,6 +52,35 @@ CORE_PROPERTY_MAX = 255
 # the forms refuse them; a document built in code could still hold them.
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
 _ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
+# Tabs, runs of spaces, line ends: one space in a one-line value (a no-break space is kept, it is meant).
+_SPACES = re.compile(r"[^\S\u00a0]+")
+# How many hex digits of the fingerprint the pages print (the whole of it is in the metadata).
+SHORT_FINGERPRINT = 12
+
+
+@dataclass(frozen=True)
+class Identita:
+    """What identifies the version a document was built from: the application's number (its id; the official
+    number comes only with submission), the version, and the version's fingerprint (patti_web.avviso.domanda)."""
+
+    impronta: str
+    numero: int | None = None
+    versione: int | None = None
+
+    @classmethod
+    def of(cls, domanda: Domanda, numero: int | None = None, versione: int | None = None) -> Identita:
+        return cls(fingerprint(domanda), numero, versione)
+
+    def as_context(self) -> dict:
+        return {"numero": str(self.numero) if self.numero is not None else "",
+                "versione": str(self.versione) if self.versione is not None else "",
+                "impronta": self.impronta, "breve": self.impronta[:SHORT_FINGERPRINT]}
+
+    def keywords(self) -> list[str]:
+        """The metadata's keywords that name the version (the PDF keeps them: pdfinfo shows them)."""
+        found = [f"domanda {self.numero}"] if self.numero is not None else []
+        found += [f"versione {self.versione}"] if self.versione is not None else []
+        return [*found, f"SHA-256 {self.impronta}"]
 
 
 @cache
@@ -69,9 +109,9 @@ def _jinja_env() -> jinja2.Environment:
 
 
 def clean(value: object) -> str:
-    """User text made safe for a DOCX text node: no characters XML cannot hold, one line."""
-    text = _NOT_XML.sub("", str(value or "")).strip()
-    return " ".join(text.split("\n")) if text else ""
+    """User text made safe for a DOCX text node: no characters XML cannot hold, one line, and tabs or runs of
+    spaces (pasted from Word) as one space."""
+    return _SPACES.sub(" ", _NOT_XML.sub("", str(value or ""))).strip()
 
 
 def _or_empty(value: str) -> str:
@@ -81,7 +121,7 @@ def _or_empty(value: str) -> str:
 def paragraphs(value: str) -> list[str]:
     """Multi-line user text as a list of paragraphs (blank lines dropped)."""
     text = _NOT_XML.sub("", value or "")
-    return [p.strip() for p in text.splitlines() if p.strip()] or [EMPTY]
+    return [clean(p) for p in text.splitlines() if clean(p)] or [EMPTY]
 
 
 def _join(*parts: str, sep: str = " ") -> str:
@@ -91,6 +131,17 @@ def _join(*parts: str, sep: str = " ") -> str:
 def _quoted(title: str) -> str:
     """A title as it reads inside «...»: its own guillemets become “...”, as Italian nests quotes."""
     return clean(title).replace("\u00ab", "\u201c").replace("\u00bb", "\u201d") or _("title not given yet")
+
+
+_STARTS_WITH_PATTO = re.compile(r"patto\b", re.IGNORECASE)
+
+
+def _patto(title: str) -> str:
+    """The Patto as a sentence names it after "il"/"del": "Patto territoriale «Meccanica bresciana»", or the title as
+    it is when it already says "Patto" ("Patto per la meccanica", not "Patto territoriale «Patto per la meccanica»")."""
+    if _STARTS_WITH_PATTO.match(clean(title)):
+        return clean(title)
+    return _("Territorial pact \u00ab%(title)s\u00bb", title=_quoted(title))
 
 
 def _sede(sede: Sede, edizione: Edizione) -> str:
@@ -123,9 +174,35 @@ def _ateco_description(code: str, edizione: Edizione) -> str:
 
 
 def _signer(person: LegaleRappresentante) -> dict[str, str]:
-    """Who signs: name and codice fiscale, or lines to fill in by hand."""
-    return {"nome": _join(person.nome, person.cognome) or BLANK,
-            "codice_fiscale": clean(person.codice_fiscale) or BLANK_SHORT}
+    """Who signs: name and codice fiscale, or lines to fill in by hand (only the digital signature's block has no
+    line: it carries the name when known)."""
+    name = _join(person.nome, person.cognome)
+    return {"nome": name or BLANK, "firma": name, "codice_fiscale": clean(person.codice_fiscale) or BLANK_SHORT}
+
+
+def _day_text(value: str) -> str:
+    """A date of the document (YYYY-MM-DD) in Italian words; "" when not given."""
+    try:
+        return format_date(date.fromisoformat(value)) if value else ""
+    except ValueError:
+        return clean(value)
+
+
+def _act_signer(domanda: Domanda) -> dict[str, object]:
+    """Who signs the act, as the regional form asks: the procuratore when one is given (with the procura), otherwise
+    the legal representative (with the office held); place and date of birth when given."""
+    capofila = domanda.capofila
+    procuratore = capofila.procuratore.is_given
+    person = capofila.firmatario
+    return {
+        **_signer(person),
+        "luogo_nascita": clean(person.luogo_nascita),
+        "data_nascita": _day_text(person.data_nascita),
+        "procuratore": procuratore,
+        "carica": "" if procuratore else clean(capofila.legale_rappresentante.carica),
+        "procura_numero": clean(capofila.procuratore.procura_numero) or BLANK_SHORT,
+        "procura_data": _day_text(capofila.procuratore.procura_data) or BLANK_SHORT,
+    }
 
 
 def _draft(findings: list[Finding]) -> dict:
@@ -164,9 +241,10 @@ def _groups(domanda: Domanda, edizione: Edizione) -> tuple[list[dict], int]:
     if counts_for:
         by_category[counts_for] = [lead]
     for partner in domanda.partner:
-        by_category.setdefault(partner.categoria.strip(), []).append(
-            _member(partner.denominazione, partner.codice_fiscale, partner.sede, partner.legale_rappresentante,
-                    partner.referente, edizione))
+        row = _member(partner.denominazione, partner.codice_fiscale, partner.sede, partner.legale_rappresentante,
+                      partner.referente, edizione)
+        row["partner"] = partner
+        by_category.setdefault(partner.categoria.strip(), []).append(row)
     groups = [] if counts_for else [{"etichetta": _("Lead partner, counted in no category"), "soggetti": [lead]}]
     mandatory = {c.chiave for c in edizione.categorie_obbligatorie}
     further = {c.chiave for c in edizione.categorie_ulteriori}
@@ -189,12 +267,38 @@ def _groups(domanda: Domanda, edizione: Edizione) -> tuple[list[dict], int]:
     return groups, n
 
 
-def manifestazione_context(domanda: Domanda, edizione: Edizione, findings: list[Finding], day: date) -> dict:
+def act_order(domanda: Domanda, edizione: Edizione) -> list[tuple[int, Partner]]:
+    """Each partner with its number in the act's table of members (the capofila takes a number too), in that
+    order: how the letters are named and listed."""
+    groups, _count = _groups(domanda, edizione)
+    return [(int(row["n"]), row["partner"]) for group in groups for row in group["soggetti"] if "partner" in row]
+
+
+def _stamp(domanda: Domanda, edizione: Edizione) -> str:
+    """What the act says of the stamp duty: the marca da bollo it bears, or why none is due ("" when the edition asks
+    for none)."""
+    duty = stamp_duty(domanda, edizione)
+    if duty == STAMP_DUE:
+        bollo = domanda.capofila.bollo
+        day = stamp_date(bollo.data)
+        return _("paid with the marca da bollo no. %(id)s of %(day)s, used for this application only; the original is "
+                 "kept by the lead partner", id=_or_empty(clean(bollo.identificativo)),
+                 day=format_date(day) if day else _or_empty(clean(bollo.data)))
+    if duty == STAMP_EXEMPT:
+        return _("not due: an act between public bodies (D.P.R. 642/1972, Tabella B, art. 16)")
+    return ""
+
+
+def manifestazione_context(domanda: Domanda, edizione: Edizione, findings: list[Finding], day: date,
+                           identita: Identita | None = None) -> dict:
     """Everything the act's template shows, as plain text, already in Italian."""
     capofila = domanda.capofila
     tipo = edizione.tipi_capofila.get(capofila.tipologia.strip())
     legale = capofila.legale_rappresentante
     groups, members = _groups(domanda, edizione)
+    for group in groups:
+        for row in group["soggetti"]:
+            row.pop("partner", None)
     counts_for = edizione.categorie.get(tipo.conta_come) if tipo is not None and tipo.conta_come else None
 
     ambito = edizione.ambiti_per_chiave.get(domanda.territorio.ambito.strip())
@@ -218,8 +322,11 @@ def manifestazione_context(domanda: Domanda, edizione: Edizione, findings: list[
     return {
         "avviso": _avviso(edizione),
         "titolo": _quoted(domanda.titolo),
+        "patto": _patto(domanda.titolo),
+        "identita": (identita or Identita.of(domanda)).as_context(),
         **_draft(findings),
-        "firmatario": _signer(legale),
+        "firmatario": _act_signer(domanda),
+        "bollo": _stamp(domanda, edizione),
         "capofila": {
             "denominazione": _or_empty(clean(capofila.denominazione)),
             "tipologia": tipo.etichetta if tipo else _or_empty(clean(capofila.tipologia)),
@@ -277,13 +384,15 @@ def manifestazione_context(domanda: Domanda, edizione: Edizione, findings: list[
 
 
 def adesione_context(domanda: Domanda, edizione: Edizione, findings: list[Finding], day: date,
-                     partner: Partner) -> dict:
+                     partner: Partner, identita: Identita | None = None) -> dict:
     """Everything a partner's letter of adhesion shows. Without its legal representative: lines to fill in."""
     categoria = edizione.categorie_partner.get(partner.categoria.strip())
     draft = _draft(findings)
     return {
         "avviso": _avviso(edizione),
         "titolo": _quoted(domanda.titolo),
+        "patto": _patto(domanda.titolo),
+        "identita": (identita or Identita.of(domanda)).as_context(),
         "bozza": draft["bozza"],
         "numero_errori": draft["numero_errori"],
         "capofila": {"denominazione": _or_empty(clean(domanda.capofila.denominazione))},
@@ -343,38 +452,49 @@ def _render(template: Path, context: dict, day: date, *, title: str, author: str
         return _deterministic_zip([(name, source.read(name)) for name in names])
 
 
-def build_manifestazione_docx(domanda: Domanda, edizione: Edizione, day: date) -> bytes:
-    """Render the manifestazione di interesse for `domanda`, dated `day`, as DOCX bytes.
+def _keywords(kind: str, identita: Identita) -> str:
+    return "; ".join([kind, "Patti territoriali", *identita.keywords()])
+
+
+def build_manifestazione_docx(domanda: Domanda, edizione: Edizione, day: date,
+                              identita: Identita | None = None) -> bytes:
+    """Render the manifestazione di interesse for `domanda`, dated `day`, as DOCX bytes; every page names the
+    version (`identita`; without one, the fingerprint alone).
 
     A draft with errors carries a BOZZA watermark on every page, the list of open errors on its first page, and no
     signature block.
     """
+    identita = identita or Identita.of(domanda)
     findings = check_application(domanda, edizione)
-    context = manifestazione_context(domanda, edizione, findings, day)
+    context = manifestazione_context(domanda, edizione, findings, day, identita)
     return _render(TEMPLATE, context, day, title=_("Expression of interest: %(title)s", title=context["titolo"]),
                    author=context["capofila"]["denominazione"], subject=f"{edizione.ente}, {edizione.titolo}",
-                   keywords="manifestazione di interesse; Patti territoriali")
+                   keywords=_keywords("manifestazione di interesse", identita))
 
 
 def build_adesione_docx(domanda: Domanda, edizione: Edizione, day: date, partner: Partner,
-                        findings: list[Finding] | None = None) -> bytes:
+                        findings: list[Finding] | None = None, identita: Identita | None = None) -> bytes:
     """One partner's letter of adhesion to the Patto, dated `day`, as DOCX bytes (a draft while errors remain)."""
+    identita = identita or Identita.of(domanda)
     if findings is None:
         findings = check_application(domanda, edizione)
-    context = adesione_context(domanda, edizione, findings, day, partner)
+    context = adesione_context(domanda, edizione, findings, day, partner, identita)
     return _render(LETTER_TEMPLATE, context, day,
                    title=_("Letter of adhesion: %(name)s", name=context["partner"]["denominazione"]),
                    author=context["partner"]["denominazione"], subject=context["titolo"],
-                   keywords="lettera di adesione; Patti territoriali")
+                   keywords=_keywords("lettera di adesione", identita))
 
 
-def build_adesioni(domanda: Domanda, edizione: Edizione, day: date,
-                   findings: list[Finding] | None = None) -> list[tuple[str, bytes]]:
-    """Every partner's letter of adhesion, as (file name, DOCX bytes), in the partnership's order."""
+def build_adesioni(domanda: Domanda, edizione: Edizione, day: date, findings: list[Finding] | None = None,
+                   identita: Identita | None = None) -> list[tuple[str, bytes]]:
+    """Every partner's letter of adhesion, as (file name, DOCX bytes), in the act's order and named by it."""
+    identita = identita or Identita.of(domanda)
     if findings is None:
         findings = check_application(domanda, edizione)
-    return [(adesione_filename(partner, day),
-             build_adesione_docx(domanda, edizione, day, partner, findings)) for partner in domanda.partner]
+    order = act_order(domanda, edizione)
+    width = number_width(order)
+    return [(adesione_filename(n, partner, day, width),
+             build_adesione_docx(domanda, edizione, day, partner, findings, identita)) for n, partner in order]
 
 
 def zip_documents(files: list[tuple[str, bytes]]) -> bytes:
@@ -392,6 +512,13 @@ def docx_filename(domanda: Domanda, day: date) -> str:
     return f"manifestazione-interesse-{_slug(domanda.titolo) or 'domanda'}-{day.isoformat()}.docx"
 
 
-def adesione_filename(partner: Partner, day: date) -> str:
-    """E.g. adesione-cisl-brescia-p3-2026-11-24.docx (the id keeps two partners of one name apart)."""
-    return f"adesione-{_slug(partner.denominazione, 50) or 'partner'}-{partner.id or 'x'}-{day.isoformat()}.docx"
+def number_width(order: list[tuple[int, Partner]]) -> int:
+    """Digits of the letters' numbers in their file names (at least 2: adesione-03-...), so that sorting the names
+    keeps the act's order."""
+    return max(2, len(str(max((n for n, _partner in order), default=0))))
+
+
+def adesione_filename(number: int, partner: Partner, day: date, width: int = 2) -> str:
+    """E.g. adesione-03-cisl-lecco-2026-11-24.docx: the partner's number in the act (which keeps two partners of one
+    name apart) and its name."""
+    return f"adesione-{number:0{width}d}-{_slug(partner.denominazione, 50) or 'partner'}-{day.isoformat()}.docx"

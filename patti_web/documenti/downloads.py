@@ -10,11 +10,14 @@ from zoneinfo import ZoneInfo
 from patti_web.avviso import domanda as doc
 from patti_web.avviso.regole import act_date_warning
 from patti_web.documenti import (
+    Identita,
+    act_order,
     adesione_filename,
     build_adesione_docx,
     build_adesioni,
     build_manifestazione_docx,
     docx_filename,
+    number_width,
 )
 from patti_web.domande import State, get_item
 from patti_web.i18n import TIMEZONE
@@ -31,25 +34,36 @@ def date_warning(state: State) -> str | None:
     return act_date_warning(document_date(state), current_edition())
 
 
+def identita(state: State) -> Identita:
+    """What every page of a stored application's documents prints of its version: number, version, fingerprint."""
+    return Identita.of(state.domanda, state.id, state.versione)
+
+
 def act(state: State) -> tuple[bytes, str]:
     """The manifestazione di interesse of a stored application, and its download file name."""
     day = document_date(state)
-    return build_manifestazione_docx(state.domanda, current_edition(), day), docx_filename(state.domanda, day)
+    return (build_manifestazione_docx(state.domanda, current_edition(), day, identita(state)),
+            docx_filename(state.domanda, day))
 
 
 def letter(state: State, partner_id: str) -> tuple[bytes, str]:
-    """One partner's letter of adhesion, and its file name; NotFound for an unknown partner."""
+    """One partner's letter of adhesion, and its file name (its number in the act); NotFound for an unknown
+    partner."""
     partner = get_item(state, "partenariato", partner_id)
+    order = act_order(state.domanda, current_edition())
+    number = next(n for n, listed in order if listed is partner)
     day = document_date(state)
-    return (build_adesione_docx(state.domanda, current_edition(), day, partner, state.findings),
-            adesione_filename(partner, day))
+    return (build_adesione_docx(state.domanda, current_edition(), day, partner, state.findings, identita(state)),
+            adesione_filename(number, partner, day, number_width(order)))
 
 
 def letters(state: State) -> tuple[list[tuple[str, bytes]], str]:
-    """Every partner's letter of adhesion as (file name, DOCX), and the name of the zip that holds them."""
+    """Every partner's letter of adhesion as (file name, DOCX), in the act's order, and the name of the zip that
+    holds them."""
     day = document_date(state)
     name = docx_filename(state.domanda, day).replace("manifestazione-interesse-", "adesioni-", 1)
-    return build_adesioni(state.domanda, current_edition(), day, state.findings), name.removesuffix(".docx") + ".zip"
+    return (build_adesioni(state.domanda, current_edition(), day, state.findings, identita(state)),
+            name.removesuffix(".docx") + ".zip")
 
 
 def json_text(state: State) -> tuple[str, str]:

@@ -16,11 +16,12 @@ from sqlalchemy import delete, func, select
 
 from patti_web import domande
 from patti_web.avviso.regole import has_errors
-from patti_web.documenti import downloads
+from patti_web.documenti import act_order, downloads
 from patti_web.documenti.cache import NoPdf, pdfs_of
 from patti_web.extensions import db
 from patti_web.i18n import gettext as _
 from patti_web.persone.models import User
+from patti_web.portal import current_edition
 from patti_web.presentazione import archivio, firme
 from patti_web.presentazione.models import FileFirmato, LinkAdesione
 
@@ -69,14 +70,15 @@ def _person(person) -> str:
 
 
 def documents(state: domande.State) -> list[ToSign]:
-    """The act (signed by the capofila's legal representative), then each partner's letter of adhesion (signed by
-    the partner's), in the act's order."""
+    """The act (signed by the capofila's procuratore when one is given, otherwise by its legal representative), then
+    each partner's letter of adhesion (signed by the partner's), in the act's order and by its numbers."""
     capofila = state.domanda.capofila
-    found = [ToSign(ACT, _("Expression of interest (the act)"), capofila.legale_rappresentante.codice_fiscale,
-                    _person(capofila.legale_rappresentante),
-                    _("the legal representative of the lead partner"))]
-    for index, partner in enumerate(state.domanda.partner, start=1):
-        found.append(ToSign(f"{LETTER}{partner.id}", _("Letter of adhesion %(n)s: %(name)s", n=index,
+    role = (_("the procuratore of the lead partner") if capofila.procuratore.is_given
+            else _("the legal representative of the lead partner"))
+    found = [ToSign(ACT, _("Expression of interest (the act)"), capofila.firmatario.codice_fiscale,
+                    _person(capofila.firmatario), role)]
+    for number, partner in act_order(state.domanda, current_edition()):
+        found.append(ToSign(f"{LETTER}{partner.id}", _("Letter of adhesion %(n)s: %(name)s", n=number,
                                                         name=partner.denominazione or partner.id),
                             partner.legale_rappresentante.codice_fiscale, _person(partner.legale_rappresentante),
                             _("the legal representative of %(name)s", name=partner.denominazione or partner.id),

@@ -47,6 +47,7 @@ from patti_web.avviso.edizioni import Edizione
 from patti_web.avviso.province import SIGLE
 from patti_web.avviso.regole import (
     CONDITIONAL_LABELS,
+    PROCURATORE_LABELS,
     STAMP_DIGITS,
     ateco_node,
     check_territory,
@@ -270,7 +271,7 @@ class SectionForm(FlaskForm):
             path, _model, info = found
             self._paths[name] = path
             generic = ".".join((attributo, *path))
-            field.flags.needed = is_required(generic) or generic in CONDITIONAL_LABELS
+            field.flags.needed = is_required(generic) or generic in CONDITIONAL_LABELS or generic in PROCURATORE_LABELS
             limit = max_length(info) if info.annotation is str else None
             field.validators = [_Limits(limit), *field.validators]
 
@@ -493,6 +494,46 @@ class YearField(IntegerField):
         self.data = int(value)
 
 
+_DAY = re.compile(r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})$")
+
+
+def _iso_day(text: str) -> str | None:
+    """A day as people type it (10/12/1985, 10.12.1985, 10-12-1985) or as the document holds it (1985-12-10), as
+    YYYY-MM-DD; None when it is not a date."""
+    found = _DAY.match(text)
+    try:
+        if found is not None:
+            return date(int(found[3]), int(found[2]), int(found[1])).isoformat()
+        return date.fromisoformat(text).isoformat() if len(text) == 10 else None
+    except ValueError:
+        return None
+
+
+class DayField(StringField):
+    """A day typed as 10/12/1985; `data` is "1985-12-10" as the document holds it, or what was typed when it is not
+    a date (kept in the box, refused by `past_day`)."""
+
+    def process_formdata(self, valuelist):
+        if valuelist:
+            typed = (valuelist[0] or "").strip()
+            self.data = _iso_day(typed) or typed
+
+    def _value(self) -> str:
+        iso = _iso_day(self.data or "") if isinstance(self.data, str) else None
+        return date.fromisoformat(iso).strftime("%d/%m/%Y") if iso else (self.data or "")
+
+
+def past_day(form, field):
+    """A date that is a date, and has come (a birth, a procura)."""
+    if not field.data:
+        return
+    iso = _iso_day(field.data)
+    if iso is None:
+        raise FieldError(problem(field, gettext("enter the date as day/month/year, e.g. 10/12/1985.")))
+    if date.fromisoformat(iso) > today():
+        raise FieldError(problem(field, gettext("enter a date that is not in the future.")))
+
+
 def year_in_range(form, field):
     """A study is from a year that has come: between 1900 and this year."""
     this_year = today().year
@@ -501,34 +542,11 @@ def year_in_range(form, field):
                                                 max=this_year)))
 
 
-class DayField(StringField):
-    """A day typed the Italian way (20/01/2023, also 20-1-2023 or 2023-01-20); `data` is YYYY-MM-DD, as the document
-    holds it, or what was typed when it is not a day (kept in the form, refused by `a_day_not_after_today`)."""
-
-    _ITALIAN = re.compile(r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})$")
-
-    def process_formdata(self, valuelist):
-        if not valuelist:
-            return
-        value = (valuelist[0] or "").strip()
-        found = self._ITALIAN.match(value)
-        if found is not None:
-            day, month, year = (int(part) for part in found.groups())
-            try:
-                value = date(year, month, day).isoformat()
-            except ValueError:  # 31/02: kept as typed, and refused
-                pass
-        self.data = value
-
-    def _value(self) -> str:
-        day = stamp_date(self.data or "")
-        return f"{day:%d/%m/%Y}" if day is not None else (self.data or "")
-
-
 def a_day_not_after_today(form, field):
+    """A day printed on something (a marca da bollo): a date, and not after today."""
     if not field.data:
         return
-    day = stamp_date(field.data)
+    day = stamp_date(_iso_day(field.data) or "")
     if day is None:
         raise FieldError(problem(field, gettext("enter the day as printed, e.g. 20/01/2023.")))
     if day > today():
@@ -665,6 +683,16 @@ class CapofilaForm(VersionMixin, SectionForm):
     legale_rappresentante_nome = text(_l("First name of the legal representative"))
     legale_rappresentante_cognome = text(_l("Surname of the legal representative"))
     legale_rappresentante_codice_fiscale = tax_code(_l("Codice fiscale of the legal representative"), person=True)
+    legale_rappresentante_carica = text(_l("Office held by the legal representative"))
+    legale_rappresentante_luogo_nascita = text(_l("Place of birth of the legal representative"))
+    legale_rappresentante_data_nascita = DayField(_l("Date of birth of the legal representative"), [past_day])
+    procuratore_nome = text(_l("First name of the procuratore"))
+    procuratore_cognome = text(_l("Surname of the procuratore"))
+    procuratore_codice_fiscale = tax_code(_l("Codice fiscale of the procuratore"), person=True)
+    procuratore_luogo_nascita = text(_l("Place of birth of the procuratore"))
+    procuratore_data_nascita = DayField(_l("Date of birth of the procuratore"), [past_day])
+    procuratore_procura_numero = text(_l("Number of the procura"))
+    procuratore_procura_data = DayField(_l("Date of the procura"), [past_day])
     referente_nome = text(_l("First name of the contact person"))
     referente_cognome = text(_l("Surname of the contact person"))
     referente_email = text(_l("Email of the contact person"), email_address)

@@ -19,7 +19,7 @@ from patti_web import domande
 from patti_web.avviso import sezioni
 from patti_web.avviso.domanda import DocumentError, read_document
 from patti_web.avviso.regole import stamp_duty
-from patti_web.documenti import downloads, pdf
+from patti_web.documenti import act_order, downloads, pdf
 from patti_web.i18n import gettext as _
 from patti_web.portal import current_edition
 from patti_web.web.domande.context import page_context, state_for
@@ -166,8 +166,8 @@ def checklist(domanda_id: int):
 def riepilogo(domanda_id: int):
     state = state_for(domanda_id)
     return render("domande/riepilogo.html", pdf_available=pdf.is_available(),
-                  act_date_warning=downloads.date_warning(state),
-                  stamp=stamp_duty(state.domanda, current_edition()), **page_context(state))
+                  act_date_warning=downloads.date_warning(state), stamp=stamp_duty(state.domanda, current_edition()),
+                  lettere=act_order(state.domanda, current_edition()), **page_context(state))
 
 
 @bp.get("/ateco")
