@@ -34,9 +34,24 @@ from pyhanko.sign.validation.pdf_embedded import async_validate_pdf_signature
 from pyhanko.sign.validation.status import SignatureCoverageLevel, SignatureStatus
 from pyhanko_certvalidator import ValidationContext
 
+from patti_web.i18n import format_date
 from patti_web.i18n import gettext as _
 
 log = logging.getLogger(__name__)
+
+
+class _OutcomeNotFault(logging.Filter):
+    """pyHanko logs each certificate it cannot validate (expired, from an unknown authority, revoked) as a warning
+    with its traceback: an outcome these checks say in words, not a fault of the portal. The line stays in the log;
+    the traceback goes (errors keep theirs)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno < logging.ERROR:
+            record.exc_info, record.exc_text = None, None
+        return True
+
+
+logging.getLogger("pyhanko.sign.validation.generic_cms").addFilter(_OutcomeNotFault())
 
 OK, FAILED, TO_CHECK = "ok", "errore", "da verificare"
 VERIFIED, TO_BE_CHECKED, REFUSED = "verificato", "certificato da verificare", "rifiutato"
@@ -336,13 +351,18 @@ def _about_the_signer(kind: str, status: SignatureStatus, expected: Expected, ro
     else:
         checks.append(Check("validita", FAILED, _(
             "The certificate is not valid now (valid from %(start)s to %(end)s): sign with a valid certificate.",
-            start=start.date().isoformat(), end=end.date().isoformat())))
+            start=format_date(start), end=format_date(end))))
     if roots is None:
         checks.append(Check("catena", TO_CHECK, _(
             "The certificate's authority is left to the office to check (no list of trusted authorities is "
             "configured here).")))
     elif status.trusted:
         checks.append(Check("catena", OK, _("The certificate comes from a trusted certification authority.")))
+    elif any(c.outcome == FAILED for c in checks if c.key in ("integrita", "validita")):
+        # pyHanko validates no path for a broken signature or an expired certificate: its authority is unknown.
+        checks.append(Check("catena", FAILED, _(
+            "The certificate's authority could not be confirmed, because of the problem above: once it is solved, "
+            "the authority is checked too.")))
     else:
         checks.append(Check("catena", FAILED, _(
             "The certificate does not come from a trusted certification authority: sign with a qualified "

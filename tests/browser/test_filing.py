@@ -22,6 +22,7 @@ from patti_web import domande
 from patti_web.avviso.domanda import read_document
 from patti_web.extensions import db
 from patti_web.persone import accounts
+from patti_web.presentazione import operations
 from tests.support.firme import Authority
 from tests.support.samples import codice_fiscale
 
@@ -47,8 +48,9 @@ def filing(live_app, tmp_path):
             person["codice_fiscale"] = codice_fiscale(person["cognome"], person["nome"])
         head = domande.import_domanda(read_document(json.dumps(document)), user)
         state = domande.load(head.id, None)
-        signers = {"manifestazione": state.domanda.capofila.legale_rappresentante,
-                   **{f"adesione:{p.id}": p.legale_rappresentante for p in state.domanda.partner}}
+        people = {f"adesione:{p.id}": p.legale_rappresentante for p in state.domanda.partner}
+        # In the page's order (the act's numbering): who signs each document.
+        signers = {d.key: people.get(d.key, state.domanda.capofila.firmatario) for d in operations.documents(state)}
         db.session.remove()
     yield email, head.id, authority, signers
     live_app.extensions["patti_edizione"], live_app.config["PATTI_FIRMA_CA"] = edition, trusted
