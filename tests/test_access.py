@@ -89,8 +89,8 @@ POST_DATA = {
     "auth.reset_password": {"password": "x"},
     "auth.confirm": {"password": "x"},
     "presentazione.upload": {"documento": "manifestazione"},
-    "presentazione.submit": {"conferma": "y", "versione": "1"},
-    "presentazione.withdraw": {"conferma": "y"},
+    "presentazione.submit": {"presenta-conferma": "y", "presenta-versione": "1"},
+    "presentazione.withdraw": {"ritiro-conferma": "y"},
     "inviti.change_role": {"ruolo": "collaboratore"},
 }
 

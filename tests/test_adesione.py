@@ -201,7 +201,8 @@ def test_after_the_submission_no_upload_and_no_new_link(auth_client, stored, par
     assert capofila.status_code == 409 and "è stata presentata" in capofila.get_data(as_text=True)
     assert "è stata presentata" in partner.get(path).get_data(as_text=True)
     made = auth_client.post(f"/domande/{stored.id}/presentazione/link/p2")
-    assert made.status_code == 409 and "è stata presentata" in made.get_data(as_text=True)
+    assert made.status_code == 303 and "è stata presentata" in auth_client.get(made.headers["Location"]).get_data(
+        as_text=True)
     assert db.session.scalar(select(LinkAdesione.id).where(LinkAdesione.partner_id == "p2")) is None
     assert db.session.scalar(select(FileFirmato.id)) is None
 
@@ -252,3 +253,11 @@ def test_the_links_use_cases_answer_for_unknown_and_foreign_tokens(app, stored):
     assert refused.value.status == 404
     with pytest.raises(links.LinkRefused):
         links.opened(links._serializer().dumps([1, 2]))
+
+
+def test_a_link_can_be_revoked_after_the_submission(auth_client, stored, partner):
+    path = _make_link(auth_client, stored)
+    db.session.execute(update(DomandaRecord).values(stato="presentata"))
+    db.session.commit()
+    assert auth_client.post(f"/domande/{stored.id}/presentazione/link/p1/revoca").status_code == 303
+    assert partner.get(path).status_code == 410

@@ -54,7 +54,7 @@ def sign_all(domanda_id: int, *, only: set[str] | None = None) -> list[FileFirma
 
 
 def _submit(client, stored, versione=1, confirm=True):
-    data = {"versione": str(versione), **({"conferma": "y"} if confirm else {})}
+    data = {"presenta-versione": str(versione), **({"presenta-conferma": "y"} if confirm else {})}
     return client.post(f"/domande/{stored.id}/presentazione/presenta", data=data)
 
 
@@ -130,7 +130,7 @@ def test_a_double_click_and_a_second_tab_give_one_number(auth_client, stored, op
     again = _submit(auth_client, stored)
     assert again.status_code == 303
     page = auth_client.get(again.headers["Location"]).get_data(as_text=True)
-    assert "era già stata presentata, con il numero" in page
+    assert "è già presentata: la sua ricevuta è qui sotto" in page
     assert db.session.query(Presentazione).count() == 1
 
 
@@ -146,7 +146,7 @@ def test_a_page_shown_before_a_save_cannot_submit_the_newer_version(auth_client,
 def test_the_box_must_be_ticked(auth_client, stored, open_window):
     sign_all(stored.id)
     response = _submit(auth_client, stored, confirm=False)
-    assert response.status_code == 422 and 'href="#conferma"' in response.get_data(as_text=True)
+    assert response.status_code == 422 and 'href="#presenta-conferma"' in response.get_data(as_text=True)
 
 
 def test_outside_the_window_nothing_is_submitted_and_the_window_is_said(app, auth_client, stored):
@@ -175,7 +175,7 @@ def test_withdraw_unlocks_makes_signatures_stale_and_a_new_submission_gets_a_new
     sign_all(stored.id)
     assert _submit(auth_client, stored).status_code == 303
     assert auth_client.post(f"/domande/{stored.id}/presentazione/ritira").status_code == 422  # not confirmed
-    response = auth_client.post(f"/domande/{stored.id}/presentazione/ritira", data={"conferma": "y"})
+    response = auth_client.post(f"/domande/{stored.id}/presentazione/ritira", data={"ritiro-conferma": "y"})
     assert response.status_code == 303
     state = domande.load(stored.id, None)
     assert state.head.stato == "bozza" and state.versione == 2
@@ -299,3 +299,82 @@ def test_a_stamp_dated_after_the_submission_is_refused_at_submission(app, store,
     with pytest.raises(invio.NotReady) as refused:
         invio.submit(application.id, user, 1, now=datetime(2023, 1, 19, 12, tzinfo=UTC))
     assert "20 gennaio 2023" in " ".join(refused.value.reasons)
+
+
+# What an attack on the first version found, each held now ------------------------------------------------------
+
+
+def test_another_edition_in_the_same_year_numbers_from_one_without_a_clash(app, store, user, valid_doc, open_window):
+    from patti_web.domande.models import DomandaRecord
+
+    first, second = store(valid_doc, user), store(valid_doc, user)
+    db.session.execute(db.update(DomandaRecord).where(DomandaRecord.id == second.id).values(edizione="altra_2023"))
+    db.session.commit()
+    for application in (first, second):
+        sign_all(application.id)
+    a, b = invio.submit(first.id, user, 1), invio.submit(second.id, user, 1)
+    assert a.presentazione.numero == b.presentazione.numero  # the same number, in two editions
+    assert (a.presentazione.edizione, b.presentazione.edizione) == ("lombardia_2023", "altra_2023")
+
+
+def test_a_file_checked_while_the_application_was_submitted_is_not_kept(app, stored, user, ca, stand_in_pdfs,
+                                                                          open_window):
+    from patti_web.domande.models import DomandaRecord
+
+    state = domande.load(stored.id, user)  # the page that uploads read the application before the submission...
+    person = state.domanda.capofila.legale_rappresentante
+    generated = operations.expected(state, operations.document_of(state, operations.ACT)).pdf
+    db.session.execute(db.update(DomandaRecord).values(stato="presentata"))  # ...which froze it meanwhile
+    db.session.commit()
+    with pytest.raises(operations.Refused, match="è cambiata mentre il file veniva controllato"):
+        operations.upload(state, user, operations.ACT, "tardivo.pdf",
+                          ca.signer(person.codice_fiscale, person.nome, person.cognome).pades(generated))
+    assert db.session.query(FileFirmato).count() == 0
+
+
+def test_when_letters_may_follow_they_come_after_the_submission_and_the_receipt_stays_as_filed(
+        app, auth_client, stored, user, ca, stand_in_pdfs, open_window):
+    app.extensions["patti_edizione"] = dataclasses.replace(open_window, lettere_alla_presentazione=False)
+    sign_all(stored.id, only={operations.ACT})
+    assert _submit(auth_client, stored).status_code == 303
+    state = domande.load(stored.id, None)
+    page = _page(auth_client, stored)
+    assert "Caricare un file firmato" in page and 'value="manifestazione"' not in page  # letters only
+    partner = state.domanda.partner[0]
+    person = partner.legale_rappresentante
+    generated = operations.expected(state, operations.document_of(state, f"adesione:{partner.id}")).pdf
+    response = auth_client.post(f"/domande/{stored.id}/presentazione/carica", content_type="multipart/form-data",
+                                data={"documento": f"adesione:{partner.id}", "firmato": (
+                                    io.BytesIO(ca.signer(person.codice_fiscale, person.nome,
+                                                         person.cognome).cades(generated)), "lettera.p7m")})
+    assert response.status_code == 303
+    submitted = db.session.query(Presentazione).one()
+    receipt = invio.receipt_of(domande.load(stored.id, None), submitted)
+    assert [f.document for f in receipt.files] == ["Manifestazione di interesse (l'atto)"]  # as it was filed
+    assert len(invio.filed(domande.load(stored.id, None), submitted)) == 2  # the package: the letter that followed
+
+
+def test_an_application_once_submitted_stays_on_record(auth_client, stored, open_window):
+    sign_all(stored.id)
+    assert _submit(auth_client, stored).status_code == 303
+    assert auth_client.post(f"/domande/{stored.id}/presentazione/ritira",
+                            data={"ritiro-conferma": "y"}).status_code == 303
+    refused = auth_client.post(f"/domande/{stored.id}/elimina")
+    assert refused.status_code == 409 and "resta nel registro dell" in refused.get_data(as_text=True)
+    assert domande.load(stored.id, None).head.stato == "bozza"
+
+
+def test_a_letter_whose_signer_has_no_codice_fiscale_is_named_in_what_is_missing(auth_client, stored, open_window,
+                                                                                  valid_doc):
+    page = _page(auth_client, stored)  # the sample's partners p2-p6 give no codice fiscale of their representative
+    assert "manca il codice fiscale di chi deve firmarla" in page
+
+
+def test_a_file_over_the_limit_says_the_limit_and_leads_back(app, auth_client, stored):
+    app.config["PATTI_UPLOAD_MAX_BYTES"] = 100 * 1024  # (a small limit: a larger body spools to a temporary file)
+    response = auth_client.post(f"/domande/{stored.id}/presentazione/carica", content_type="multipart/form-data",
+                                data={"documento": "manifestazione", "firmato": (io.BytesIO(b"x" * 200_000),
+                                                                                  "grande.pdf")})
+    body = response.get_data(as_text=True)
+    assert response.status_code == 413 and "supera 100 KB" in body
+    assert f'href="/domande/{stored.id}/presentazione"' in body

@@ -547,3 +547,11 @@ def test_a_finding_about_an_item_names_it():
     document = domanda(lambda d: d["interventi"].extend([{"descrizione": "x", "fabbisogni": ["F1"]}] * 2))
     messages = [f.message for f in check_application(document, EDITION) if f.code == "CAMPO_OBBLIGATORIO"]
     assert messages == ["Intervento 2: manca il titolo.", "Intervento 3: manca il titolo."]
+
+
+def test_a_window_closing_inside_the_hour_that_repeats_is_compared_as_instants():
+    # 27 October 2024: at 03:00 CEST clocks go back to 02:00 CET, so 02:30 happens twice; the edition's 02:30 is the
+    # first (CEST, 00:30 UTC).
+    edition = EDITION.with_window(datetime(2024, 10, 1), datetime(2024, 10, 27, 2, 30, 0))
+    assert edition.is_open_at(datetime(2024, 10, 27, 0, 30, 0, tzinfo=UTC))
+    assert not edition.is_open_at(datetime(2024, 10, 27, 1, 15, 0, tzinfo=UTC))  # 02:15 CET: after the closing

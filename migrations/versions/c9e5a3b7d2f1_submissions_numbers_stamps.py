@@ -53,7 +53,6 @@ def upgrade():
     sa.ForeignKeyConstraint(['ritirata_da'], ['user_account.id'], name=op.f('fk_presentazione_ritirata_da_user_account'), ondelete='SET NULL'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_presentazione')),
     sa.UniqueConstraint('edizione', 'anno', 'progressivo', name='uq_presentazione_edizione_anno_progressivo'),
-    sa.UniqueConstraint('numero', name=op.f('uq_presentazione_numero')),
     sqlite_autoincrement=True
     )
     with op.batch_alter_table('presentazione', schema=None) as batch_op:

@@ -27,6 +27,7 @@ from patti_web.domande.access import (
     Frozen,
     Head,
     NotFound,
+    OnRecord,
     get_head,
     is_db_id,
 )
@@ -56,7 +57,7 @@ from patti_web.domande.versions import Busy, DuplicateSubmission, Refused
 __all__ = [
     "ACTIVITY_SHOWN", "BOZZA", "COLLABORATORE", "EDIT", "LETTORE", "MANAGE", "MEMBER_ROLES", "PRESENTATA", "READ",
     "STAFF", "TITOLARE", "Analysis", "Busy", "Change", "Conflict", "DuplicateSubmission", "FieldChange", "Forbidden",
-    "Frozen", "Head", "ItemGone",
+    "Frozen", "Head", "ItemGone", "OnRecord",
     "NotFound", "Refused", "Saved", "State", "activity", "add_item", "added_with", "analyse", "create_domanda",
     "delete_domanda", "duplicate_domanda", "flatten", "get_head", "get_item", "import_domanda", "is_db_id",
     "list_domande", "load", "next_need_code", "remove_item", "revisions", "save_section", "update_item", "when_deleted",

@@ -39,6 +39,10 @@ class Frozen(Forbidden):
     """The application has been submitted: nobody changes its content until it is withdrawn."""
 
 
+class OnRecord(Frozen):
+    """The application was submitted at least once: the office's register holds it, so it cannot be deleted."""
+
+
 @dataclass(frozen=True)
 class Head:
     """An application's plain columns: enough for lists, titles and the version, without the document."""

@@ -16,7 +16,7 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import DBAPIError, IntegrityError
@@ -39,7 +39,6 @@ from patti_web.presentazione.operations import (
     ACT,
     TO_SIGN,
     TO_SIGN_AGAIN,
-    UPLOADED,
     VERIFIED,
     Row,
     documents,
@@ -51,7 +50,6 @@ log = logging.getLogger(__name__)
 
 # How many times a submission waits again for the database's write lock (SQLite) before giving up.
 MAX_ATTEMPTS = 20
-SIGNED = (VERIFIED, UPLOADED)
 
 
 class NotReady(ValueError):
@@ -69,6 +67,10 @@ class Changed(ValueError):
     def __init__(self, domanda_id: int, reason: str = "versione"):
         super().__init__(domanda_id, reason)
         self.reason = reason
+
+
+class MissingFile(OSError):
+    """A signed file of the submission is not in the archive (a storage fault): the package cannot be made whole."""
 
 
 @dataclass(frozen=True)
@@ -102,7 +104,11 @@ def missing(state: domande.State, rows: list[Row], edizione: Edizione, now: date
     for row in rows:
         if row.document.key != ACT and not edizione.lettere_alla_presentazione:
             continue
-        if row.state == TO_SIGN:
+        if not row.document.signer_cf.strip() and row.state != VERIFIED:
+            reasons.append(_("%(document)s: the codice fiscale of who must sign it (%(who)s) is not given: add it "
+                             "to the application, then download the PDF, have it signed and upload it.",
+                             document=row.document.label, who=row.document.signer_name or row.document.signer_role))
+        elif row.state == TO_SIGN:
             reasons.append(_("%(document)s: the signed file has not been uploaded yet.", document=row.document.label))
         elif row.state == TO_SIGN_AGAIN:
             reasons.append(_("%(document)s: the signed file signs version %(old)s; the application is now at version "
@@ -170,7 +176,7 @@ def submit(domanda_id: int, user, versione: int | None, *, now: datetime | None 
         found = current(head.id)
         if found is not None:
             return Submitted(found, False)
-    if versione is not None and versione != head.versione:
+    if versione != head.versione:  # None: a form that did not say which version it showed
         raise Changed(head.id)
     state = domande.load(domanda_id, user, domande.MANAGE)
     reasons = missing(state, table(state), edizione, now or _now())
@@ -200,13 +206,13 @@ def submit(domanda_id: int, user, versione: int | None, *, now: datetime | None 
             db.session.rollback()  # read again under the lock: what the checks saw must still hold
             raise Changed(head.id)
         anno = moment.astimezone(edizione.zona).year
-        progressivo = _next_number(edizione.chiave, anno)
+        progressivo = _next_number(head.edizione, anno)
         stamp = stamp_of(state.domanda, edizione)
         if stamp and not _stamp_is_ours(stamp, head.id):
             db.session.rollback()
             raise NotReady([_("The stamp %(id)s has already been used for another application: each stamp serves "
                               "one application only.", id=stamp)])
-        row = Presentazione(application_id=head.id, edizione=edizione.chiave, anno=anno, progressivo=progressivo,
+        row = Presentazione(application_id=head.id, edizione=head.edizione, anno=anno, progressivo=progressivo,
                             numero=number(edizione, anno, progressivo), versione=state.versione, impronta=impronta,
                             presentata_at=moment.astimezone(UTC).replace(tzinfo=None),
                             presentata_da=user.id if user else None)
@@ -253,6 +259,14 @@ def _stamp_is_ours(identificativo: str, domanda_id: int) -> bool:
     return owner == domanda_id
 
 
+@domande.when_deleted
+def _kept_on_record(domanda_id: int):
+    """An application submitted at least once stays in the office's register (its numbers, its stamp): refused."""
+    if db.session.scalar(select(func.count()).where(Presentazione.application_id == domanda_id)):
+        raise domande.OnRecord(domanda_id)
+    return None
+
+
 def withdraw(domanda_id: int, user, *, now: datetime | None = None) -> Presentazione:
     """Withdraw the submission in force (titolare only, while the window is open): the application becomes a draft
     again at a new version (its signed files are then to be signed again); the submission stays in the history.
@@ -270,7 +284,8 @@ def withdraw(domanda_id: int, user, *, now: datetime | None = None) -> Presentaz
             raise NotReady([window_message(edizione, moment)])
         stamp = moment.astimezone(UTC).replace(tzinfo=None)
         thawed = db.session.execute(
-            update(DomandaRecord).where(DomandaRecord.id == head.id, DomandaRecord.stato == domande.PRESENTATA)
+            update(DomandaRecord).where(DomandaRecord.id == head.id, DomandaRecord.stato == domande.PRESENTATA,
+                                        DomandaRecord.owner_id == head.owner_id)
             .values(stato=domande.BOZZA, versione=DomandaRecord.versione + 1, updated_at=stamp)
             .returning(DomandaRecord.versione)).scalar_one_or_none()
         if thawed is None:
@@ -304,11 +319,17 @@ class Filed:
     row: FileFirmato
 
 
-def filed(state: domande.State, presentazione: Presentazione) -> list[Filed]:
-    """The signed files the submission carries: for each document, the latest kept file of the submitted version."""
-    rows = [r for r in table(state) if r.latest is not None and r.latest.versione == presentazione.versione
-            and r.state in SIGNED]
-    return [Filed(r.document.label, r.latest.nome_file, r.latest) for r in rows]
+def filed(state: domande.State, presentazione: Presentazione, *, at_submission: bool = False) -> list[Filed]:
+    """The signed files of the submitted version, in the act's order: for each document the latest kept file (the
+    receipt: the latest kept by the moment of the submission; the package: letters that followed included)."""
+    query = select(FileFirmato).where(FileFirmato.application_id == state.id,
+                                      FileFirmato.versione == presentazione.versione,
+                                      FileFirmato.esito.in_((firme.VERIFIED, firme.TO_BE_CHECKED)))
+    if at_submission:
+        query = query.where(FileFirmato.caricato_at <= presentazione.presentata_at)
+    latest = {row.documento: row for row in db.session.scalars(query.order_by(FileFirmato.caricato_at,
+                                                                               FileFirmato.id))}
+    return [Filed(d.label, latest[d.key].nome_file, latest[d.key]) for d in documents(state) if d.key in latest]
 
 
 OUTCOMES = {firme.VERIFIED: N_("signature verified, certificate chained to a trusted authority"),
@@ -329,7 +350,7 @@ def receipt_of(state: domande.State, presentazione: Presentazione) -> ricevuta.R
         ufficio=edizione.ufficio, versione=presentazione.versione, impronta=presentazione.impronta,
         files=tuple(ricevuta.SignedFile(item.document, item.name, item.row.sha256, item.row.firmatario,
                                         item.row.nome_firmatario, _(OUTCOMES.get(item.row.esito, item.row.esito)))
-                    for item in filed(state, presentazione)),
+                    for item in filed(state, presentazione, at_submission=True)),
         bollo=stamp, bollo_data=format_date(stamp_day) if stamp_day else "",
         dopo=edizione.dopo_la_presentazione,
     )
@@ -397,7 +418,13 @@ def package_files(state: domande.State, presentazione: Presentazione,
         else:
             letters += 1
             path = f"02-adesioni/{letters:03d}-{_slug(item.document)}.{extension}"
-        signed.append((path, item, archivio.get(item.row.sha256)))
+        try:
+            data = archivio.get(item.row.sha256)
+        except OSError:
+            log.error("application %s: signed file %s (%s) is missing from the archive", state.id, item.row.id,
+                      item.row.sha256)
+            raise MissingFile(item.name) from None
+        signed.append((path, item, data))
     frozen = doc.canonical_json(state.domanda)
     listed = [(path, item) for path, item, _data in signed]
     manifest_data = manifest(state, presentazione, listed, [name for name, _ in receipts])

@@ -29,7 +29,7 @@ from patti_web.extensions import db
 from patti_web.i18n import gettext as _
 from patti_web.persone.models import User
 from patti_web.presentazione.models import FileFirmato, LinkAdesione
-from patti_web.presentazione.operations import LETTER, Refused
+from patti_web.presentazione.operations import LETTER, Refused, document_of, letter_may_follow
 
 log = logging.getLogger(__name__)
 
@@ -95,10 +95,12 @@ def make_link(domanda_id: int, user, partner_id: str) -> tuple[LinkAdesione, str
     :raises domande.NotFound: no such application or partner (or no role in it); Forbidden: a lettore.
     :raises Refused: the application has been submitted, or another link was made for the partner meanwhile.
     """
-    state = domande.load(domanda_id, user, domande.EDIT)
-    if state.head.frozen:
-        raise Refused(_("The application has been submitted: no personal link can be made for it."))
+    state = domande.load(domanda_id, user)
+    if state.head.ruolo not in domande.EDIT:
+        raise domande.Forbidden(domanda_id)
     partner = domande.get_item(state, "partenariato", partner_id)
+    if state.head.frozen and not letter_may_follow(state, document_of(state, f"{LETTER}{partner.id}")):
+        raise Refused(_("The application has been submitted: no personal link can be made for it."))
     now, key = _now(), secrets.token_urlsafe(32)
     _revoke_open(state.id, partner.id, user, now)
     link = LinkAdesione(application_id=state.id, partner_id=partner.id, chiave_sha256=_digest(key),
@@ -124,7 +126,10 @@ def _revoke_open(domanda_id: int, partner_id: str, user, now: datetime) -> int:
 def revoke_link(domanda_id: int, user, partner_id: str) -> bool:
     """Revoke the partner's open link (titolare, collaboratore): it stops working at once. False when there was
     none (revoked meanwhile, in another tab). Commits."""
-    head = domande.get_head(domanda_id, user, domande.EDIT)
+    # Also once submitted: a link someone should not hold can always be stopped.
+    head = domande.get_head(domanda_id, user)
+    if head.ruolo not in domande.EDIT:
+        raise domande.Forbidden(domanda_id)
     if not partner_id or len(partner_id) > 20:
         raise domande.NotFound(partner_id)
     revoked = _revoke_open(head.id, partner_id, user, _now())

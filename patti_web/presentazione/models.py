@@ -57,8 +57,8 @@ class Presentazione(db.Model):
     # The year of the submission in the edition's time zone, and the number in that edition and year (1, 2, ...).
     anno: Mapped[int] = mapped_column(Integer)
     progressivo: Mapped[int] = mapped_column(Integer)
-    # "PATTI-2023-0000123"
-    numero: Mapped[str] = mapped_column(String(30), unique=True)
+    # "PATTI-2023-0000123": unique in its edition (the edition, year and progressivo are)
+    numero: Mapped[str] = mapped_column(String(30))
     versione: Mapped[int] = mapped_column(Integer)
     # SHA-256 of the canonical JSON of the frozen version (patti_web.avviso.domanda.fingerprint).
     impronta: Mapped[str] = mapped_column(String(64))

@@ -12,12 +12,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from flask import current_app
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 
 from patti_web import domande
 from patti_web.avviso.regole import has_errors
 from patti_web.documenti import act_order, downloads
 from patti_web.documenti.cache import NoPdf, pdfs_of
+from patti_web.domande.models import DomandaRecord
 from patti_web.extensions import db
 from patti_web.i18n import gettext as _
 from patti_web.persone.models import User
@@ -130,13 +131,14 @@ def upload(state: domande.State, by, key: str, filename: str,
     :raises Refused: the application submitted, no such document (or not the link's), an empty or too large file,
         a draft, no PDF now.
     """
-    if state.head.frozen:
-        raise Refused(_("The application has been submitted: its signed files can no longer be changed. To change "
-                        "them the titolare must first withdraw the submission."))
     via_link = isinstance(by, LinkAdesione)
     if via_link and (by.application_id != state.id or key != f"{LETTER}{by.partner_id}"):
         raise Refused(_("This link is for another document."))
     document = document_of(state, key)
+    follows = letter_may_follow(state, document)
+    if state.head.frozen and not follows:
+        raise Refused(_("The application has been submitted: its signed files can no longer be changed. To change "
+                        "them the titolare must first withdraw the submission."))
     if not data:
         raise Refused(_("The file %(name)s is empty.", name=filename))
     if len(data) > max_bytes():
@@ -148,6 +150,16 @@ def upload(state: domande.State, by, key: str, filename: str,
     if via_link and not _still_open(by):
         raise Refused(_("This link was revoked, or expired, while the file was being checked: ask the lead partner "
                         "of the Patto for a new link."))
+    # Under the row's lock (SQLite: the one writer's), the application must still be the version and the state
+    # checked: a submission, a withdrawal or a save made while the file was being checked keeps it out.
+    if not db.session.execute(update(DomandaRecord).where(
+            DomandaRecord.id == state.id, DomandaRecord.versione == state.versione,
+            DomandaRecord.stato == (domande.PRESENTATA if follows else domande.BOZZA))
+            .values(versione=DomandaRecord.versione).execution_options(synchronize_session=False)).rowcount:
+        db.session.rollback()
+        raise Refused(_("The application changed while the file was being checked (it was saved, submitted or "
+                        "withdrawn meanwhile): nothing was kept. Look at the page again, and upload the file if it "
+                        "is still needed."))
     sha256 = archivio.put(data)
     row = FileFirmato(application_id=state.id, documento=key, versione=state.versione, sha256=sha256,
                       nome_file=file_name(filename), dimensione=len(data), formato=outcome.format or "",
@@ -165,6 +177,13 @@ def upload(state: domande.State, by, key: str, filename: str,
     log.info("application %s: signed %s kept for version %s (%s), uploaded by %s", state.id, key, state.versione,
              outcome.state, f"link {by.id}" if via_link else f"user {by.id}")
     return document, row, outcome
+
+
+def letter_may_follow(state: domande.State, document: ToSign) -> bool:
+    """A partner's letter that may still come after the submission: the edition lets letters follow, and the
+    application is submitted (the letter signs the submitted version)."""
+    return (document.partner_id is not None and state.head.stato == domande.PRESENTATA
+            and not current_edition().lettere_alla_presentazione)
 
 
 def _still_open(link: LinkAdesione) -> bool:

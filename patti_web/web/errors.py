@@ -7,7 +7,7 @@ import re
 from collections.abc import Callable
 from urllib.parse import urlsplit
 
-from flask import Flask, flash, render_template, request, url_for
+from flask import Flask, current_app, flash, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from htmx_flask import make_response
@@ -144,6 +144,14 @@ def register_error_handlers(app: Flask) -> None:
     def http_error(error: HTTPException):
         if error.code == 429 and request.endpoint in WHEN_LIMITED:
             return WHEN_LIMITED[request.endpoint]()
+        if error.code == 413 and request.endpoint in ("presentazione.upload", "adesione.upload"):
+            limit = int(current_app.config.get("PATTI_UPLOAD_MAX_BYTES") or 0)
+            size = f"{limit // 2**20} MB" if limit >= 2**20 else f"{max(limit // 1024, 1)} KB"
+            body = render_template("errors/error.html", status=413, title=_("File too large"), message=_(
+                "The file sent is larger than %(size)s, the most a signed file may be: nothing was uploaded. Go "
+                "back to the page and choose the signed file (a signed PDF is usually well under that).", size=size),
+                link=request.path.rsplit("/", 1)[0], link_label=_("Back to the upload"))
+            return body, 413
         messages = {
             403: (_("Not allowed"), _("Your role on this application does not allow this: whoever may only read "
                                         "it can open its pages and download its documents.")),
@@ -177,6 +185,11 @@ def register_error_handlers(app: Flask) -> None:
             flash(_("This application has been submitted: it can be read here, not changed."), "info")
             return redirect_to(url_for("domande.riepilogo", domanda_id=error.args[0]))
         kept = stash.keep_this_form() if request.method == "POST" and request.blueprint == "domande" else None
+        if isinstance(error, domande.OnRecord):
+            return _page(409, _("Application on record"), _(
+                "This application was submitted at least once: it stays in the office's register (its numbers and "
+                "its marca da bollo), so it cannot be deleted. It can still be changed and submitted again while "
+                "the window is open."))
         message = _("This application has been submitted: nobody can change it now, so nothing was saved.")
         if kept:
             message += " " + _("What you typed has been kept: it comes back in the form if the application is "

@@ -109,7 +109,7 @@ def test_download_sign_upload_submit_and_get_the_receipt(new_context, filing, js
     if js:
         _shot(page, "presentazione-dopo")
 
-    page.locator("#conferma").check()
+    page.locator("#presenta-conferma").check()
     with page.expect_navigation():
         page.get_by_role("button", name="Presentare la domanda").click()
     receipt = page.locator("#ricevuta")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import tomllib
 from dataclasses import dataclass, replace
-from datetime import date, datetime, time
+from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from functools import cache, cached_property
 from pathlib import Path
@@ -140,8 +140,10 @@ class Edizione:
     def is_open_at(self, when: datetime) -> bool:
         """Is the aware moment `when` inside the window? Counted in whole seconds: 23:59:59.900 of the last second is
         still inside, 00:00:00 after it is not."""
-        moment = when.astimezone(self.zona).replace(microsecond=0)
-        return self.opens_at <= moment <= self.closes_at
+        # Compared as instants (UTC): two datetimes of one zone compare by wall clock, which the hour that repeats
+        # when daylight saving time ends would confuse.
+        moment = when.astimezone(UTC).replace(microsecond=0)
+        return self.opens_at.astimezone(UTC) <= moment <= self.closes_at.astimezone(UTC)
 
     def with_window(self, apertura: date | datetime | None = None,
                     chiusura: date | datetime | None = None) -> Edizione:

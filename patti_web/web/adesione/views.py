@@ -53,7 +53,8 @@ def _page(token: str, opened: links.Opened, form: LetterUploadForm | None = None
     body = render_template(
         "adesione/adesione.html", token=token, state=state, partner=partner, capofila=state.domanda.capofila,
         form=form or LetterUploadForm(formdata=None), latest=latest, refused=outcome,
-        draft=not state.head.frozen, errors=has_errors(state.findings),
+        draft=not state.head.frozen or operations.letter_may_follow(state, operations.document_of(state, opened.key)),
+        errors=has_errors(state.findings),
         stale=latest is not None and latest.versione != state.versione, scade_at=opened.link.scade_at,
         max_mb=operations.max_bytes() // 2**20)
     return body, status, PRIVATE

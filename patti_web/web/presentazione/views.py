@@ -76,18 +76,21 @@ def _page(domanda_id: int, form: UploadForm | None = None, status: int = 200,
         waiting = next((r.document.key for r in rows if r.state in (operations.TO_SIGN, operations.TO_SIGN_AGAIN)),
                        rows[0].document.key)
         form = UploadForm(formdata=None, documento=waiting)
-    form.documento.choices = [(row.document.key, row.document.label) for row in rows]
+    edizione = current_edition()
+    # Once submitted, only the partners' letters may still come, and only when the edition lets them follow.
+    letters_follow = state.head.frozen and not edizione.lettere_alla_presentazione
+    form.documento.choices = [(row.document.key, row.document.label) for row in rows
+                              if not state.head.frozen or row.document.partner_id]
     new_link = session.pop(NEW_LINK, None) if status == 200 else None
     if isinstance(new_link, dict) and new_link.get("domanda") == state.id:
         new_link["label"] = next((r.document.label for r in rows if r.document.partner_id == new_link.get("partner")),
                                  "")
     else:
         new_link = None
-    edizione = current_edition()
     now = datetime.now(UTC)
     submitted = invio.current(state.id) if state.head.frozen else None
     if submit_form is None:
-        submit_form = SubmitForm(formdata=None, versione=str(state.versione))
+        submit_form = SubmitForm(formdata=None, versione=str(state.versione), prefix="presenta")
     submit_form.versione.data = str(state.versione)
     return render_template(
         "presentazione/presentazione.html", head=state.head, rows=rows, form=form, labels=STATE_LABELS,
@@ -96,9 +99,10 @@ def _page(domanda_id: int, form: UploadForm | None = None, status: int = 200,
         action_form=EmptyForm(), link_days=links.link_days(),
         submitted=submitted, history=invio.history(state.id), files=invio.filed(state, submitted) if submitted else [],
         missing=invio.missing(state, rows, edizione, now) if not submitted else [], reasons=reasons or [],
-        submit_form=submit_form, withdraw_form=withdraw_form or WithdrawForm(formdata=None),
+        submit_form=submit_form, withdraw_form=withdraw_form or WithdrawForm(formdata=None, prefix="ritiro"),
         can_submit=state.head.ruolo == domande.TITOLARE, window_open=edizione.is_open_at(now), edition=edizione,
-        letters_needed=edizione.lettere_alla_presentazione, outcomes=invio.OUTCOMES,
+        letters_needed=edizione.lettere_alla_presentazione, outcomes=invio.OUTCOMES, letters_follow=letters_follow,
+        can_upload=state.head.ruolo in domande.EDIT and (not state.head.frozen or letters_follow),
     ), status
 
 
@@ -111,7 +115,11 @@ def page(domanda_id: int):
 def upload(domanda_id: int):
     """Check one signed file and keep it when no check failed; what failed is said beside the file, one line per
     check."""
-    domande.get_head(domanda_id, current_user, domande.EDIT)
+    head = domande.get_head(domanda_id, current_user)
+    if head.ruolo not in domande.EDIT:
+        raise domande.Forbidden(domanda_id)
+    if head.frozen and current_edition().lettere_alla_presentazione:
+        raise domande.Frozen(domanda_id)
     form = UploadForm()
     key = form.documento.data or ""
     if not form.validate_on_submit():
@@ -119,7 +127,7 @@ def upload(domanda_id: int):
     upload = form.firmato.data
     name = operations.file_name(upload.filename or "")
     try:
-        state = domande.load(domanda_id, current_user, domande.EDIT)
+        state = domande.load(domanda_id, current_user)
         document, row, outcome = operations.upload(state, current_user, key, name, upload.read())
     except operations.Refused as refused:
         form.firmato.errors.append(_("%(file)s: %(problem)s", file=name, problem=str(refused)))
@@ -178,8 +186,11 @@ def revoke_link(domanda_id: int, partner_id: str):
 def submit(domanda_id: int):
     """Submit the version the page showed: a number and a freeze in one transaction; a second click, another tab or
     another person gets the same submission."""
-    domande.get_head(domanda_id, current_user, domande.MANAGE)
-    form = SubmitForm()
+    head = domande.get_head(domanda_id, current_user, domande.MANAGE)
+    form = SubmitForm(prefix="presenta")
+    if head.frozen:  # a second click, or a tab left open: the page shows the submission made
+        flash(_("This application is already submitted: its receipt is below."), "info")
+        return redirect(url_for("presentazione.page", domanda_id=domanda_id, _anchor="ricevuta"), 303)
     if not form.validate_on_submit():
         return _page(domanda_id, submit_form=form, status=422)
     versione = int(form.versione.data) if (form.versione.data or "").isdigit() else None
@@ -210,14 +221,15 @@ def submit(domanda_id: int):
 def withdraw(domanda_id: int):
     """Withdraw the submission while the window is open: the application can be changed again."""
     domande.get_head(domanda_id, current_user, domande.MANAGE)
-    form = WithdrawForm()
+    form = WithdrawForm(prefix="ritiro")
     if not form.validate_on_submit():
         return _page(domanda_id, withdraw_form=form, status=422)
     try:
         withdrawn = invio.withdraw(domanda_id, current_user)
-    except invio.NotReady as not_ready:
-        form.conferma.errors = [*not_ready.reasons]
-        return _page(domanda_id, withdraw_form=form, status=422)
+    except invio.NotReady as not_ready:  # the window closed: the page no longer offers to withdraw
+        for reason in not_ready.reasons:
+            flash(reason, "error")
+        return redirect(url_for("presentazione.page", domanda_id=domanda_id), 303)
     except invio.Changed:
         flash(_("This application is not submitted (it may have been withdrawn meanwhile): nothing was done."),
               "info")
@@ -273,7 +285,12 @@ def package(domanda_id: int):
         (pdf,) = pdfs_of(state, [data])
     except NoPdf as no_pdf:
         return _no_pdf(no_pdf.reason)
-    files = invio.package_files(state, presentazione, [(receipt_filename(numero), pdf),
-                                                       (receipt_filename(numero, "docx"), data)])
+    try:
+        files = invio.package_files(state, presentazione, [(receipt_filename(numero), pdf),
+                                                           (receipt_filename(numero, "docx"), data)])
+    except invio.MissingFile as missing:
+        return render_template("errors/error.html", status=503, title=_("Package not available"), message=_(
+            "The signed file %(file)s is not in the archive right now, so the package cannot be made whole: the "
+            "fault has been logged for the portal's operators. Try again later.", file=missing.args[0])), 503
     return send_file(io.BytesIO(zip_documents(files)), mimetype="application/zip", as_attachment=True,
                      download_name=f"pacchetto-{numero}.zip")
