@@ -434,8 +434,14 @@ def _render(template: Path, context: dict, day: date, *, title: str, author: str
     """Fill a template; set its core properties (dated `day`, not the moment it was built); re-pack it stably."""
     document = DocxTemplate(io.BytesIO(_template_bytes(template)))
     document.render(context, jinja_env=_jinja_env(), autoescape=True)
-    props = document.docx.core_properties
-    moment = datetime.combine(day, time())
+    return stable_docx(document.docx, datetime.combine(day, time()), title=title, author=author, subject=subject,
+                       keywords=keywords)
+
+
+def stable_docx(document, moment: datetime, *, title: str, author: str, subject: str, keywords: str) -> bytes:
+    """A python-docx document as bytes that depend on its content only: core properties set (dated `moment`, naive
+    UTC), entries in a fixed order with fixed timestamps."""
+    props = document.core_properties
     props.title = _short(title)
     props.subject = _short(subject)
     props.author = _short(author)

@@ -8,8 +8,6 @@ when one was due, and what happens next (the edition's data).
 
 from __future__ import annotations
 
-import io
-import zipfile
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -19,7 +17,7 @@ from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Cm, Pt, RGBColor
 
-from patti_web.documenti import clean, zip_documents
+from patti_web.documenti import clean, stable_docx
 from patti_web.i18n import format_datetime
 from patti_web.i18n import gettext as _
 
@@ -172,21 +170,10 @@ def build_receipt_docx(receipt: Receipt) -> bytes:
         for line in receipt.dopo:
             _paragraph(document, line)
 
-    props = document.core_properties
     moment = when.astimezone(UTC).replace(tzinfo=None, microsecond=0)
-    props.title = _("Receipt %(number)s", number=receipt.numero)
-    props.subject = clean(receipt.titolo)[:255]
-    props.author = props.last_modified_by = "Patti Web"
-    props.keywords = f"{receipt.numero}; {receipt.impronta}"
-    props.language = "it-IT"
-    props.comments = ""
-    props.created = props.modified = props.last_printed = moment
-    props.revision = 1
-    buffer = io.BytesIO()
-    document.save(buffer)
-    with zipfile.ZipFile(io.BytesIO(buffer.getvalue())) as source:
-        names = sorted(source.namelist(), key=lambda n: (n != "[Content_Types].xml", n))
-        return zip_documents([(name, source.read(name)) for name in names])
+    return stable_docx(document, moment, title=_("Receipt %(number)s", number=receipt.numero),
+                       subject=clean(receipt.titolo), author="Patti Web",
+                       keywords=f"{receipt.numero}; {receipt.impronta}")
 
 
 def receipt_filename(numero: str, extension: str = "pdf") -> str:
