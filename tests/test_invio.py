@@ -378,3 +378,12 @@ def test_a_file_over_the_limit_says_the_limit_and_leads_back(app, auth_client, s
     body = response.get_data(as_text=True)
     assert response.status_code == 413 and "supera 100 KB" in body
     assert f'href="/domande/{stored.id}/presentazione"' in body
+
+
+def test_the_lists_say_an_application_is_submitted(auth_client, stored, open_window):
+    sign_all(stored.id)
+    assert _submit(auth_client, stored).status_code == 303
+    tasks = auth_client.get(f"/domande/{stored.id}").get_data(as_text=True)
+    assert "Presentata." in tasks and 'id="stato-presentazione"' in tasks
+    assert f'href="/domande/{stored.id}/riepilogo" aria-describedby="stato-capofila"' in tasks  # read, not a form
+    assert '<strong class="tag tag-done">presentata</strong>' in auth_client.get("/domande").get_data(as_text=True)
