@@ -105,12 +105,13 @@ def is_staff(user) -> bool:
     return bool(getattr(user, "staff", False))
 
 
-def get_head(domanda_id: int, user, allowed: frozenset[str] = READ) -> Head:
+def get_head(domanda_id: int, user, allowed: frozenset[str] = READ, *, even_if_submitted: bool = False) -> Head:
     """An application's columns and the user's role on it (user None: the command line, any application).
 
     :raises NotFound: no such application, or the user has no role in it.
     :raises Forbidden: the user's role is not among `allowed`.
-    :raises Frozen: `allowed` is EDIT (a change of the content) and the application has been submitted.
+    :raises Frozen: `allowed` is EDIT (a change of the content) and the application has been submitted, unless
+        `even_if_submitted` (what may still be done then: a letter that follows, a link revoked).
     """
     if not is_db_id(domanda_id):
         raise NotFound(domanda_id)
@@ -119,7 +120,7 @@ def get_head(domanda_id: int, user, allowed: frozenset[str] = READ) -> Head:
         row = connection.execute(_HEAD_OF, {"id": domanda_id}).one_or_none()
         if row is None:
             raise NotFound(domanda_id)
-        return _unless_frozen(Head(*row), allowed)
+        return _unless_frozen(Head(*row), allowed, even_if_submitted)
     # Plain columns through the session's connection: no ORM objects to build on the hottest path of every page.
     row = connection.execute(_HEAD_FOR_USER, {"id": domanda_id, "user": user.id}).one_or_none()
     # Staff read, whatever else their account holds: no invitation, hand-over or older membership makes them edit.
@@ -128,11 +129,11 @@ def get_head(domanda_id: int, user, allowed: frozenset[str] = READ) -> Head:
         raise NotFound(domanda_id)
     if role not in allowed:
         raise Forbidden(domanda_id)
-    return _unless_frozen(Head(*row[:-1], ruolo=role), allowed)
+    return _unless_frozen(Head(*row[:-1], ruolo=role), allowed, even_if_submitted)
 
 
-def _unless_frozen(head: Head, allowed: frozenset[str]) -> Head:
-    if allowed == EDIT and head.frozen:
+def _unless_frozen(head: Head, allowed: frozenset[str], even_if_submitted: bool) -> Head:
+    if allowed == EDIT and head.frozen and not even_if_submitted:
         raise Frozen(head.id)
     return head
 

@@ -182,12 +182,12 @@ def _analysis(head: Head) -> Analysis:
     return analysis
 
 
-def load(domanda_id: int, user, allowed: frozenset[str] = READ) -> State:
+def load(domanda_id: int, user, allowed: frozenset[str] = READ, *, even_if_submitted: bool = False) -> State:
     """The current version of an application and what the rules say of it (one SELECT when already analysed).
 
     See `access.get_head` for NotFound and Forbidden.
     """
-    head = get_head(domanda_id, user, allowed)
+    head = get_head(domanda_id, user, allowed, even_if_submitted=even_if_submitted)
     analysis = _analysis(head)
     return State(head if head.regole == RULES else _recount(head, analysis), analysis)
 

@@ -24,7 +24,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from patti_web import documenti, domande
 from patti_web.avviso import domanda as doc
 from patti_web.avviso.edizioni import Edizione
-from patti_web.avviso.regole import ERROR, FUORI_FINESTRA, check_application, stamp_date, stamp_due
+from patti_web.avviso.regole import ERROR, check_stamp, stamp_date, stamp_due
 from patti_web.documenti import ricevuta
 from patti_web.domande.models import DomandaRecord, Revision
 from patti_web.extensions import db
@@ -81,7 +81,7 @@ class Submitted:
     new: bool
 
 
-def number(edizione: Edizione, anno: int, progressivo: int) -> str:
+def number(anno: int, progressivo: int) -> str:
     """The submission's number as printed: PATTI-2023-0000123 (seven digits, restarting each year)."""
     return f"PATTI-{anno}-{progressivo:07d}"
 
@@ -98,9 +98,9 @@ def missing(state: domande.State, rows: list[Row], edizione: Edizione, now: date
     if state.errors:
         reasons.append(_("The application still has %(n)s errors: correct them (see the checklist), then download "
                          "and sign the documents again.", n=len(state.errors)))
-    else:  # what only the moment of submission decides (the stamp's date against that day), the window apart
-        reasons.extend(f.message for f in check_application(state.domanda, edizione, submitted_at=now)
-                       if f.severity == ERROR and f.code != FUORI_FINESTRA)
+    else:  # what only the day of submission decides: the stamp's date against it (the window is said above)
+        day = now.astimezone(edizione.zona).date()
+        reasons.extend(f.message for f in check_stamp(state.domanda, edizione, day) if f.severity == ERROR)
     for row in rows:
         if row.document.key != ACT and not edizione.lettere_alla_presentazione:
             continue
@@ -213,7 +213,7 @@ def submit(domanda_id: int, user, versione: int | None, *, now: datetime | None 
             raise NotReady([_("The stamp %(id)s has already been used for another application: each stamp serves "
                               "one application only.", id=stamp)])
         row = Presentazione(application_id=head.id, edizione=head.edizione, anno=anno, progressivo=progressivo,
-                            numero=number(edizione, anno, progressivo), versione=state.versione, impronta=impronta,
+                            numero=number(anno, progressivo), versione=state.versione, impronta=impronta,
                             presentata_at=moment.astimezone(UTC).replace(tzinfo=None),
                             presentata_da=user.id if user else None)
         db.session.add(row)
@@ -386,6 +386,10 @@ def mail_receipt(domanda_id: int, presentazione: Presentazione, link: str) -> No
             log.warning("application %s: the receipt mail to %s was not sent", state.id, to)
 
 
+def _slug(text: str) -> str:
+    return documenti._slug(text, 60) or "lettera"
+
+
 def manifest(state: domande.State, presentazione: Presentazione, files: list[tuple[str, Filed]],
              receipt_names: list[str]) -> dict:
     """What the package holds: each file with its SHA-256, signer and check outcomes."""
@@ -432,10 +436,6 @@ def package_files(state: domande.State, presentazione: Presentazione,
             (f"domanda-v{presentazione.versione}.json", frozen),
             ("manifest.json", (json.dumps(manifest_data, ensure_ascii=False, indent=2, sort_keys=True) + "\n")
              .encode())]
-
-
-def _slug(text: str) -> str:
-    return documenti._slug(text, 60) or "lettera"
 
 
 def frozen_state(domanda_id: int, user) -> tuple[domande.State, Presentazione] | None:

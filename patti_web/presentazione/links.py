@@ -95,9 +95,7 @@ def make_link(domanda_id: int, user, partner_id: str) -> tuple[LinkAdesione, str
     :raises domande.NotFound: no such application or partner (or no role in it); Forbidden: a lettore.
     :raises Refused: the application has been submitted, or another link was made for the partner meanwhile.
     """
-    state = domande.load(domanda_id, user)
-    if state.head.ruolo not in domande.EDIT:
-        raise domande.Forbidden(domanda_id)
+    state = domande.load(domanda_id, user, domande.EDIT, even_if_submitted=True)
     partner = domande.get_item(state, "partenariato", partner_id)
     if state.head.frozen and not letter_may_follow(state, document_of(state, f"{LETTER}{partner.id}")):
         raise Refused(_("The application has been submitted: no personal link can be made for it."))
@@ -127,9 +125,7 @@ def revoke_link(domanda_id: int, user, partner_id: str) -> bool:
     """Revoke the partner's open link (titolare, collaboratore): it stops working at once. False when there was
     none (revoked meanwhile, in another tab). Commits."""
     # Also once submitted: a link someone should not hold can always be stopped.
-    head = domande.get_head(domanda_id, user)
-    if head.ruolo not in domande.EDIT:
-        raise domande.Forbidden(domanda_id)
+    head = domande.get_head(domanda_id, user, domande.EDIT, even_if_submitted=True)
     if not partner_id or len(partner_id) > 20:
         raise domande.NotFound(partner_id)
     revoked = _revoke_open(head.id, partner_id, user, _now())

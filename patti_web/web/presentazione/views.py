@@ -68,8 +68,7 @@ def require_login():
 
 def _page(domanda_id: int, form: UploadForm | None = None, status: int = 200,
           refused: tuple[operations.ToSign, str, firme.Outcome | None] | None = None,
-          submit_form: SubmitForm | None = None, withdraw_form: WithdrawForm | None = None,
-          reasons: list[str] | None = None):
+          submit_form: SubmitForm | None = None, withdraw_form: WithdrawForm | None = None):
     state = domande.load(domanda_id, current_user)
     rows = operations.table(state)
     if form is None:  # the first document still to sign (or to sign again) comes chosen
@@ -88,20 +87,21 @@ def _page(domanda_id: int, form: UploadForm | None = None, status: int = 200,
     else:
         new_link = None
     now = datetime.now(UTC)
-    submitted = invio.current(state.id) if state.head.frozen else None
+    history = invio.history(state.id)
+    submitted = next((p for p in history if p.ritirata_at is None), None) if state.head.frozen else None
     if submit_form is None:
-        submit_form = SubmitForm(formdata=None, versione=str(state.versione), prefix="presenta")
-    submit_form.versione.data = str(state.versione)
+        submit_form = SubmitForm(formdata=None, prefix="presenta")
+    submit_form.versione.data = str(state.versione)  # the version this page shows, also after a refused post
     return render_template(
         "presentazione/presentazione.html", head=state.head, rows=rows, form=form, labels=STATE_LABELS,
-        refused=refused, can_edit=state.head.can_edit, max_mb=operations.max_bytes() // 2**20,
+        refused=refused, max_mb=operations.max_bytes() // 2**20,
         act_date_warning=downloads.date_warning(state), open_links=links.open_links(state), new_link=new_link,
         action_form=EmptyForm(), link_days=links.link_days(),
-        submitted=submitted, history=invio.history(state.id), files=invio.filed(state, submitted) if submitted else [],
-        missing=invio.missing(state, rows, edizione, now) if not submitted else [], reasons=reasons or [],
+        submitted=submitted, history=history, files=invio.filed(state, submitted) if submitted else [],
+        missing=invio.missing(state, rows, edizione, now) if not submitted else [],
         submit_form=submit_form, withdraw_form=withdraw_form or WithdrawForm(formdata=None, prefix="ritiro"),
         can_submit=state.head.ruolo == domande.TITOLARE, window_open=edizione.is_open_at(now), edition=edizione,
-        letters_needed=edizione.lettere_alla_presentazione, outcomes=invio.OUTCOMES, letters_follow=letters_follow,
+        letters_needed=edizione.lettere_alla_presentazione, letters_follow=letters_follow,
         can_upload=state.head.ruolo in domande.EDIT and (not state.head.frozen or letters_follow),
     ), status
 
@@ -115,9 +115,7 @@ def page(domanda_id: int):
 def upload(domanda_id: int):
     """Check one signed file and keep it when no check failed; what failed is said beside the file, one line per
     check."""
-    head = domande.get_head(domanda_id, current_user)
-    if head.ruolo not in domande.EDIT:
-        raise domande.Forbidden(domanda_id)
+    head = domande.get_head(domanda_id, current_user, domande.EDIT, even_if_submitted=True)
     if head.frozen and current_edition().lettere_alla_presentazione:
         raise domande.Frozen(domanda_id)
     form = UploadForm()
@@ -127,7 +125,7 @@ def upload(domanda_id: int):
     upload = form.firmato.data
     name = operations.file_name(upload.filename or "")
     try:
-        state = domande.load(domanda_id, current_user)
+        state = domande.load(domanda_id, current_user, domande.EDIT, even_if_submitted=True)
         document, row, outcome = operations.upload(state, current_user, key, name, upload.read())
     except operations.Refused as refused:
         form.firmato.errors.append(_("%(file)s: %(problem)s", file=name, problem=str(refused)))
@@ -198,7 +196,7 @@ def submit(domanda_id: int):
         done = invio.submit(domanda_id, current_user, versione)
     except invio.NotReady as not_ready:
         form.conferma.errors = [*not_ready.reasons]
-        return _page(domanda_id, submit_form=form, status=422, reasons=not_ready.reasons)
+        return _page(domanda_id, submit_form=form, status=422)
     except invio.Changed as changed:
         if changed.reason == "titolare":
             flash(_("Nothing was submitted: meanwhile the application was handed over to another person, who is now "
