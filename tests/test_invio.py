@@ -230,6 +230,7 @@ def test_the_receipt_and_the_package_hold_what_was_filed(app, auth_client, store
         act = zipped.read(names[0])
     assert names[0] == "01-manifestazione-firmata.pdf" and act == archivio.get(signed[0].sha256)
     assert sum(n.startswith("02-adesioni/") for n in names) == len(signed) - 1
+    assert names[1].startswith("02-adesioni/adesione-02-")  # named by the letter's number in the act
     assert {f"ricevuta-{row.numero}.pdf", f"ricevuta-{row.numero}.docx", "manifest.json"} <= set(names)
     assert hashlib.sha256(frozen).hexdigest() == row.impronta == manifest["impronta"]
     assert {f["sha256"] for f in manifest["file_firmati"]} == {f.sha256 for f in signed}

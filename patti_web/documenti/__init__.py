@@ -527,4 +527,9 @@ def number_width(order: list[tuple[int, Partner]]) -> int:
 def adesione_filename(number: int, partner: Partner, day: date, width: int = 2) -> str:
     """E.g. adesione-03-cisl-lecco-2026-11-24.docx: the partner's number in the act (which keeps two partners of one
     name apart) and its name."""
-    return f"adesione-{number:0{width}d}-{_slug(partner.denominazione, 50) or 'partner'}-{day.isoformat()}.docx"
+    return f"{adesione_stem(number, partner, width)}-{day.isoformat()}.docx"
+
+
+def adesione_stem(number: int, partner: Partner, width: int = 2) -> str:
+    """A letter's name without its date and extension: adesione-03-cisl-lecco (the downloads and the package)."""
+    return f"adesione-{number:0{width}d}-{_slug(partner.denominazione, 50) or 'partner'}"

@@ -37,6 +37,7 @@ from patti_web.presentazione import archivio, firme
 from patti_web.presentazione.models import FileFirmato, MarcaDaBollo, Numeratore, Presentazione
 from patti_web.presentazione.operations import (
     ACT,
+    LETTER,
     TO_SIGN,
     TO_SIGN_AGAIN,
     VERIFIED,
@@ -386,10 +387,6 @@ def mail_receipt(domanda_id: int, presentazione: Presentazione, link: str) -> No
             log.warning("application %s: the receipt mail to %s was not sent", state.id, to)
 
 
-def _slug(text: str) -> str:
-    return documenti._slug(text, 60) or "lettera"
-
-
 def manifest(state: domande.State, presentazione: Presentazione, files: list[tuple[str, Filed]],
              receipt_names: list[str]) -> dict:
     """What the package holds: each file with its SHA-256, signer and check outcomes."""
@@ -414,14 +411,15 @@ def package_files(state: domande.State, presentazione: Presentazione,
     """The files of the package, in a fixed order: the signed act, the signed letters (the act's order), the receipt,
     the JSON of the frozen version (its SHA-256 is the fingerprint) and the manifest."""
     signed: list[tuple[str, Filed, bytes]] = []
-    letters = 0
+    order = documenti.act_order(state.domanda, current_edition())
+    width = documenti.number_width(order)
+    letters = {f"{LETTER}{partner.id}": documenti.adesione_stem(n, partner, width) for n, partner in order}
     for item in filed(state, presentazione):
         extension = "pdf" if item.row.formato == firme.PADES else "p7m"
         if item.row.documento == ACT:
             path = f"01-manifestazione-firmata.{extension}"
-        else:
-            letters += 1
-            path = f"02-adesioni/{letters:03d}-{_slug(item.document)}.{extension}"
+        else:  # named as the letter's download is, by its number in the act
+            path = f"02-adesioni/{letters[item.row.documento]}.{extension}"
         try:
             data = archivio.get(item.row.sha256)
         except OSError:
