@@ -12,16 +12,24 @@ ensure_venv() {
             exit 1
         fi
     fi
-    stamp=.venv/.requirements
-    wanted=$(cat "$@" pyproject.toml | cksum)
-    if [ "$(cat "$stamp" 2>/dev/null)" != "$wanted" ]; then
-        echo "Installazione delle dipendenze in .venv..."
+    # One stamp per file (its cksum), so that ./run (requirements.txt) after ./run-tests (requirements.txt and
+    # requirements-dev.txt) finds its files installed and installs nothing.
+    stamps=.venv/.installed
+    changed=""
+    for file in "$@" pyproject.toml; do
+        if [ "$(cat "$stamps/$file" 2>/dev/null)" != "$(cksum < "$file")" ]; then
+            changed="$changed $file"
+        fi
+    done
+    if [ -n "$changed" ]; then
+        echo "Installazione delle dipendenze in .venv (la prima volta dal registro dei pacchetti Python: circa un minuto)..."
         args=""
         for file in "$@"; do args="$args -r $file"; done
         # shellcheck disable=SC2086 # file names without spaces, split on purpose
         .venv/bin/python -m pip install --quiet --disable-pip-version-check $args
         .venv/bin/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
-        echo "$wanted" > "$stamp"
+        mkdir -p "$stamps"
+        for file in "$@" pyproject.toml; do cksum < "$file" > "$stamps/$file"; done
     fi
 }
 
