@@ -349,9 +349,24 @@ def test_the_templates_are_read_from_disk_once_per_process(valid_doc, monkeypatc
 def test_the_download_name_is_clean():
     title = "Patto per l'ospitalit\u00e0 & co."
     domanda = read_document(json.dumps({"format": "patti-web/domanda@1", "titolo": title}))
-    assert docx_filename(domanda, DAY) == "manifestazione-interesse-patto-per-l-ospitalita-co-2026-11-24.docx"
+    assert docx_filename(domanda, DAY) == "manifestazione-patto-per-l-ospitalita-co-2026-11-24.docx"
     assert docx_filename(read_document('{"format": "patti-web/domanda@1"}'), DAY) == (
-        "manifestazione-interesse-domanda-2026-11-24.docx")
+        "manifestazione-domanda-2026-11-24.docx")
+
+
+@pytest.mark.parametrize("title", ["Patto Lario Legno-Arredo", "Patto Lario Legno\u2013Arredo",
+                                   "Patto  Lario\tLegno\u00adArredo", "PATTO LARIO \u2014 LEGNO/ARREDO"])
+def test_the_download_name_keeps_the_hyphens_and_reads_like_the_act(title):
+    domanda = read_document(json.dumps({"format": "patti-web/domanda@1", "titolo": title}))
+    assert docx_filename(domanda, date(2023, 2, 10)) == "manifestazione-patto-lario-legno-arredo-2023-02-10.docx"
+    assert docx_filename(domanda, date(2023, 2, 10), "adesioni", "zip") == (
+        "adesioni-patto-lario-legno-arredo-2023-02-10.zip")
+
+
+def test_a_long_title_is_cut_at_the_end_of_a_word():
+    domanda = read_document(json.dumps({"format": "patti-web/domanda@1", "titolo": "Patto " + "meccanica " * 10}))
+    name = docx_filename(domanda, DAY).removesuffix("-2026-11-24.docx").removeprefix("manifestazione-")
+    assert name.split("-") == ["patto"] + ["meccanica"] * 5 and len(name) <= 60
 
 
 # Letters of adhesion.

@@ -555,3 +555,19 @@ def test_a_window_closing_inside_the_hour_that_repeats_is_compared_as_instants()
     edition = EDITION.with_window(datetime(2024, 10, 1), datetime(2024, 10, 27, 2, 30, 0))
     assert edition.is_open_at(datetime(2024, 10, 27, 0, 30, 0, tzinfo=UTC))
     assert not edition.is_open_at(datetime(2024, 10, 27, 1, 15, 0, tzinfo=UTC))  # 02:15 CET: after the closing
+
+
+def test_the_further_categories_line_says_how_many_there_are_and_how_many_are_needed():
+    from patti_web.avviso.regole import checklist
+
+    further = {c.chiave for c in EDITION.categorie_ulteriori}
+    present = {p["categoria"] for p in VALID["partner"]} & further
+    assert len(present) >= EDITION.minimo_categorie_ulteriori  # the sample has enough, and may have more
+    item = next(i for i in checklist(domanda(), EDITION, check_application(domanda(), EDITION))
+                if i.key == "categorie-ulteriori")
+    assert item.label == (f"Almeno {EDITION.minimo_categorie_ulteriori} categorie ulteriori: {len(present)} "
+                          f"(ne servono {EDITION.minimo_categorie_ulteriori})")
+    none = domanda(lambda d: d.update(partner=[p for p in d["partner"] if p["categoria"] not in further]))
+    item = next(i for i in checklist(none, EDITION, check_application(none, EDITION))
+                if i.key == "categorie-ulteriori")
+    assert item.label.endswith(": 0 (ne servono 3)") and not item.met

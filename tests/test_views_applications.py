@@ -186,7 +186,7 @@ def test_import_and_export_json(client, user, valid_doc):
     assert response.status_code == 303
     head = domande.list_domande(user)[0]
     exported = client.get(f"/domande/{head.id}/domanda.json")
-    assert exported.headers["Content-Disposition"].startswith("attachment; filename=manifestazione-interesse-")
+    assert exported.headers["Content-Disposition"].startswith("attachment; filename=manifestazione-")
     assert json.loads(exported.data) == valid_doc
 
 
@@ -998,3 +998,14 @@ def test_a_procuratore_without_their_procura_is_an_error_of_the_lead_partner(cli
     client.post(f"/domande/{stored.id}/capofila", data=capofila_form(valid_doc, procuratore_nome="Giulia"))
     html = unescape(client.get(f"/domande/{stored.id}/capofila").get_data(as_text=True))
     assert "manca il numero della procura" in html and "manca la data della procura" in html
+
+
+def test_a_partner_pasted_from_word_is_saved_with_single_spaces_and_its_codes_valid(client, stored):
+    pasted = {**VALID_PARTNER, "denominazione": "Officine\tRossi\u00a0\u00a0S.r.l.\u00ad",
+              "codice_fiscale": "\u200b021\u00a066180\u00a0980\t", "sede_comune": " Lume\u00adzzane ",
+              "sede_provincia": "b\u00a0s", "form_token": "t-paste"}
+    response = client.post(f"/domande/{stored.id}/partenariato", data=pasted)
+    assert response.status_code == 303, errors_of(response)
+    added = document_of(stored.id).partner[-1]
+    assert (added.denominazione, added.codice_fiscale, added.sede.comune, added.sede.provincia) == (
+        "Officine Rossi S.r.l.", "02166180980", "Lumezzane", "BS")

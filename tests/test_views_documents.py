@@ -42,7 +42,7 @@ def test_the_docx_download_has_a_clean_name_and_is_a_word_document(client, store
     assert response.status_code == 200
     assert response.mimetype == "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
     assert response.headers["Content-Disposition"] == (
-        "attachment; filename=manifestazione-interesse-patto-per-la-meccanica-bresciana-2026-11-24.docx")
+        "attachment; filename=manifestazione-patto-per-la-meccanica-bresciana-2026-11-24.docx")
     document = docx.Document(io.BytesIO(response.data))
     cells = [cell.text for table in document.tables for row in table.rows for cell in row.cells]
     assert "Luogo e data: Brescia, 24 novembre 2026" in cells
@@ -120,7 +120,7 @@ def test_the_pdf_download_is_a_pdf_and_is_kept_for_the_next_request(client, stor
     assert response.status_code == 200
     assert response.mimetype == "application/pdf"
     assert response.data.startswith(b"%PDF")
-    assert "manifestazione-interesse-patto-per-la-meccanica-bresciana-2026-11-24.pdf" in (
+    assert "manifestazione-patto-per-la-meccanica-bresciana-2026-11-24.pdf" in (
         response.headers["Content-Disposition"])
     first = response.data
     response.close()

@@ -761,7 +761,7 @@ def checklist(domanda: Domanda, edizione: Edizione, findings: list[Finding]) -> 
     ulteriori = len(categories_present(domanda, edizione) & {c.chiave for c in edizione.categorie_ulteriori})
     minimo = edizione.minimo_categorie_ulteriori
     rule("categorie-ulteriori",
-         _("At least %(min)s further categories: %(count)s of %(min)s", min=minimo, count=min(ulteriori, minimo)),
+         _("At least %(min)s further categories: %(count)s (%(min)s needed)", min=minimo, count=ulteriori),
          _claims(CATEGORIE_ULTERIORI_INSUFFICIENTI))
     codes_given = bool(domanda.capofila.codice_fiscale.strip()) or any(p.codice_fiscale.strip()
                                                                         for p in domanda.partner)

@@ -509,13 +509,20 @@ def zip_documents(files: list[tuple[str, bytes]]) -> bytes:
 
 
 def _slug(text: str, limit: int = 60) -> str:
-    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")[:limit].rstrip("-")
+    """Lower-case ASCII words joined by hyphens: accents go (à → a), every other mark, a dash pasted from Word
+    (Legno–Arredo) or a soft hyphen included, parts words as a hyphen does; cut at a word's end."""
+    letters = "".join(c for c in unicodedata.normalize("NFKD", text.replace("\u00ad", "-"))
+                      if not unicodedata.combining(c))
+    slug = re.sub(r"[^a-z0-9]+", "-", letters.lower()).strip("-")
+    if len(slug) > limit:
+        slug = slug[:limit + 1].rsplit("-", 1)[0] if "-" in slug[:limit + 1] else slug[:limit]
+    return slug
 
 
-def docx_filename(domanda: Domanda, day: date) -> str:
-    """A clean download name, e.g. manifestazione-interesse-patto-per-la-meccanica-2026-11-24.docx."""
-    return f"manifestazione-interesse-{_slug(domanda.titolo) or 'domanda'}-{day.isoformat()}.docx"
+def docx_filename(domanda: Domanda, day: date, kind: str = "manifestazione", extension: str = "docx") -> str:
+    """A download name that reads like the act, e.g. manifestazione-patto-lario-legno-arredo-2023-02-10.docx (kind
+    "adesioni" for the letters' zip, the extension for the PDF and the JSON)."""
+    return f"{kind}-{_slug(domanda.titolo) or 'domanda'}-{day.isoformat()}.{extension}"
 
 
 def number_width(order: list[tuple[int, Partner]]) -> int:

@@ -61,12 +61,10 @@ def letters(state: State) -> tuple[list[tuple[str, bytes]], str]:
     """Every partner's letter of adhesion as (file name, DOCX), in the act's order, and the name of the zip that
     holds them."""
     day = document_date(state)
-    name = docx_filename(state.domanda, day).replace("manifestazione-interesse-", "adesioni-", 1)
     return (build_adesioni(state.domanda, current_edition(), day, state.findings, identita(state)),
-            name.removesuffix(".docx") + ".zip")
+            docx_filename(state.domanda, day, "adesioni", "zip"))
 
 
 def json_text(state: State) -> tuple[str, str]:
     """The application as a patti-web/domanda@2 JSON text, and its download file name."""
-    name = docx_filename(state.domanda, document_date(state)).removesuffix(".docx") + ".json"
-    return doc.write_document(state.domanda), name
+    return doc.write_document(state.domanda), docx_filename(state.domanda, document_date(state), extension="json")

@@ -59,7 +59,7 @@ from patti_web.avviso.regole import (
 from patti_web.i18n import N_, gettext, ngettext
 from patti_web.i18n import lazy_gettext as _l
 from patti_web.portal import today
-from patti_web.web.forms import EmptyForm, OneTimeTokenMixin, strip, strip_lines
+from patti_web.web.forms import EmptyForm, OneTimeTokenMixin, one_line, strip_lines
 from patti_web.web.templating import shown_value
 
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -73,17 +73,19 @@ def problem(field, message: str) -> str:
 
 
 def _compact(value):
-    return value.strip().upper().replace(" ", "") if isinstance(value, str) else value
+    """A code as typed or pasted, without any space (non-breaking included) or invisible character, upper case."""
+    return one_line(value).upper().replace(" ", "") if isinstance(value, str) else value
 
 
 def _tax_code(value):
-    """A codice fiscale as typed, compact; a partita IVA written with the country (IT01234567890) loses it."""
-    return normalize_tax_code(value) if isinstance(value, str) else value
+    """A codice fiscale as typed or pasted, compact; a partita IVA written with the country (IT01234567890) loses
+    it."""
+    return normalize_tax_code(one_line(value)) if isinstance(value, str) else value
 
 
 def _url(value):
     """A link as people write it: "www.esempio.it/studio" becomes "https://www.esempio.it/studio"."""
-    value = strip(value)
+    value = one_line(value)
     if isinstance(value, str) and value.lower().startswith("www."):
         return "https://" + value
     return value
@@ -576,7 +578,7 @@ def province_of_italy(form, field):
 
 
 def text(label, *validators):
-    return StringField(label, list(validators), filters=[strip])
+    return StringField(label, list(validators), filters=[one_line])
 
 
 def long_text(label, *validators):
@@ -596,7 +598,7 @@ STAMP_IDENTIFIER = Pattern(rf"^\d{{{STAMP_DIGITS}}}$", _l("enter the 14 digits p
 
 def _digits(value):
     """An identifier as typed, without the spaces people put between groups of digits."""
-    return "".join(value.split()) if isinstance(value, str) else value
+    return one_line(value).replace(" ", "") if isinstance(value, str) else value
 
 
 def _rea(value):
@@ -649,7 +651,7 @@ def results_page(value: str | None) -> int:
 class NewDomandaForm(OneTimeTokenMixin, FlaskForm):
     titolo = StringField(_l("Title of the Patto"), [
         Given(_l("give the Patto a title (you can change it later).")), limits_of(doc.Domanda, "titolo")],
-        filters=[strip])
+        filters=[one_line])
 
 
 class ImportForm(OneTimeTokenMixin, FlaskForm):
@@ -669,7 +671,7 @@ class CapofilaForm(VersionMixin, SectionForm):
     model = doc.Capofila
     sezione = "capofila"
 
-    titolo = StringField(_l("Title of the Patto"), [limits_of(doc.Domanda, "titolo")], filters=[strip])
+    titolo = StringField(_l("Title of the Patto"), [limits_of(doc.Domanda, "titolo")], filters=[one_line])
     denominazione = text(_l("Name of the lead partner"))
     tipologia = ChoiceField(_l("Type of lead partner"), [Choice()])
     codice_fiscale = tax_code(_l("Codice fiscale of the lead partner"))
@@ -814,7 +816,7 @@ class SettoreForm(VersionMixin, OneTimeTokenMixin, SectionForm):
 
     descrizione = long_text(_l("Sector or supply chain"))
     ateco = CodesField(_l("ATECO codes"), [_ateco_codes])
-    q = StringField(_l("Search the ATECO classification"), [_Limits(100)], filters=[strip])
+    q = StringField(_l("Search the ATECO classification"), [_Limits(100)], filters=[one_line])
 
     def is_empty(self) -> bool:
         return not (self.descrizione.data or self.ateco.data)
