@@ -89,3 +89,30 @@ def test_queries_that_mean_nothing_find_nothing_and_do_not_fail(query):
 
 def test_a_single_letter_is_a_section():
     assert [r.code for r in search("a", EDITION)[0]] == ["A"]
+
+
+@pytest.mark.parametrize(("query", "activities"), [
+    ("officina", ["25.62", "45.20"]),  # a machine shop or a car repair shop
+    ("metalmeccanica", ["25.", "28"]),
+    ("edilizia", ["41.20", "43"]),
+    ("turismo", ["55.10", "79.11"]),
+    ("cooperativa sociale", ["88.", "87."]),
+])
+def test_a_word_for_several_activities_shows_each_among_the_first_results(query, activities):
+    """The activities' results are taken in turn: the first result of each comes first, in the table's order."""
+    codes = [r.code for r in search(query, EDITION, limit=len(activities))[0]]
+    assert all(code.startswith(a) for code, a in zip(codes, activities, strict=True)), codes
+
+
+def test_a_sector_word_finds_its_division_and_the_words_as_typed_still_count():
+    codes = [r.code for r in search("agricoltura", EDITION, limit=3)[0]]
+    assert "01" in codes and all(c.startswith("01") for c in codes)
+    # "edilizia" still finds the titles that say it, after the building trades.
+    results, _ = search("edilizia", EDITION, limit=100)
+    assert {"23.61", "22.23"} <= {r.code for r in results}
+
+
+def test_scrap_trade_and_office_furniture_never_come_first_for_mechanics():
+    for query in ("meccanica", "lavorazioni meccaniche", "tornitura", "officina meccanica"):
+        first = search(query, EDITION, limit=1)[0][0]
+        assert first.code == "25.62", (query, first)

@@ -1009,3 +1009,51 @@ def test_a_partner_pasted_from_word_is_saved_with_single_spaces_and_its_codes_va
     added = document_of(stored.id).partner[-1]
     assert (added.denominazione, added.codice_fiscale, added.sede.comune, added.sede.provincia) == (
         "Officine Rossi S.r.l.", "02166180980", "Lumezzane", "BS")
+
+
+def html_of(response) -> str:
+    return response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("headers", [{}, {**HX, "HX-Boosted": "true"}], ids=["no-js", "htmx-boosted"])
+def test_choosing_codes_keeps_the_search_and_its_matches_and_focus_goes_to_the_next_match(client, stored, headers):
+    url = f"/domande/{stored.id}/settori/nuovo"
+    typed = {"descrizione": "Meccanica", "q": "officina", "form_token": "s3"}
+    found = client.post(url, data={**typed, "azione": "cerca"}, headers=headers).get_data(as_text=True)
+    codes = re.findall(r'value="aggiungi:([^"]+)"', found)
+    assert codes[:2] == ["25.62", "45.20"]
+    chosen: list[str] = []
+    for code in codes[:3]:  # three codes from one list: three clicks, no search in between
+        response = client.post(url, data={**typed, "ateco": ", ".join(chosen), "pagina": "1",
+                                          "azione": f"aggiungi:{code}"}, headers=headers)
+        html = response.get_data(as_text=True)
+        chosen.append(code)
+        assert response.status_code == 200 and html.lstrip().lower().startswith("<!doctype html>")
+        assert f'value="{", ".join(chosen)}"' in html  # the codes box
+        assert 'value="officina"' in html  # the search box keeps its text
+        offered = re.findall(r'value="aggiungi:([^"]+)"', html)
+        assert offered == [c for c in codes if c not in chosen]  # the same matches, the chosen ones said added
+        assert _("%(code)s added to the sector's codes.", code=code) in html
+        autofocused = re.findall(r'<button[^>]*value="aggiungi:([^"]+)"[^>]*autofocus', html)
+        assert autofocused == [offered[0]]  # focus on the next match not chosen yet, never the body
+
+
+def test_removing_a_chosen_code_keeps_the_matches_and_focuses_the_chosen_list(client, stored):
+    url = f"/domande/{stored.id}/settori/nuovo"
+    html = html_of(client.post(url, data={"descrizione": "Meccanica", "q": "officina", "ateco": "25.62, 45.20",
+                                          "pagina": "1", "azione": "togli:25.62", "form_token": "s4"}))
+    assert 'value="45.20"' in html and 'value="aggiungi:25.62"' in html and 'value="officina"' in html
+    assert re.search(r'<ul class="ateco-chosen"[^>]*autofocus', html)
+
+
+def test_matches_shown_on_two_pages_stay_two_pages_after_a_code_is_added(client, stored):
+    url = f"/domande/{stored.id}/settori/nuovo"
+    html = html_of(client.post(url, data={"descrizione": "Commercio", "q": "commercio al dettaglio", "pagina": "2",
+                                          "azione": "aggiungi:47.19", "form_token": "s5"}))
+    assert html.count('value="aggiungi:') == 19 and 'name="pagina" value="2"' in html
+
+
+def test_the_suggestions_fragment_of_a_sector_form_carries_its_page(client):
+    fragment = client.get("/domande/ateco?q=officina&pagina=2", headers=HX).get_data(as_text=True)
+    assert fragment.lstrip().startswith('<div id="ateco_risultati"')
+    assert 'name="pagina" value="2"' in fragment and fragment.count('value="aggiungi:') == 20

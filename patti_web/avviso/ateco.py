@@ -13,7 +13,10 @@ of them. A title repeated down the levels (56.3, 56.30, 56.30.0, 56.30.00)
 shows once, as the class. The index is built once per edition of the classification, from the `ateco` package.
 
 Trades are named by who does them ("elettricista", "imbianchino"), titles by the activity ("Installazione di impianti
-elettrici", "Tinteggiatura"): TRADES turns the first into the words of the second before searching.
+elettrici", "Tinteggiatura"): TRADES turns the first into the words of the second before searching. A word may stand
+for several activities ("officina": a machine shop or a car repair shop; "turismo": hotels and travel agencies):
+SEVERAL lists them, each is searched and their titles are taken in turn, then the titles that hold the words as
+typed, then the notes' hits.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ import bisect
 import re
 from dataclasses import dataclass
 from functools import cache
+from itertools import zip_longest
 
 import ateco
 
@@ -65,6 +69,36 @@ TRADES = {
     ("edicole",): ("giornali",),
     ("trasporto", "persone"): ("trasporto", "passeggeri"),
     ("trasporti", "persone"): ("trasporto", "passeggeri"),
+    # Workshop and sector words: what a firm or a Patto calls itself, never a title's word.
+    ("tornitura",): ("meccanica", "generale"),
+    ("torneria",): ("meccanica", "generale"),
+    ("tornerie",): ("meccanica", "generale"),
+    ("tornitore",): ("meccanica", "generale"),
+    ("tornitori",): ("meccanica", "generale"),
+    ("fresatura",): ("meccanica", "generale"),
+    ("carpenteria", "metallica"): ("strutture", "metalliche"),
+    ("carpenterie", "metalliche"): ("strutture", "metalliche"),
+    ("meccatronica",): ("macchinari", "apparecchiature"),
+    ("agricoltura",): ("coltivazioni", "agricole"),
+    ("cooperativa", "sociale"): ("assistenza", "sociale"),
+    ("cooperative", "sociali"): ("assistenza", "sociale"),
+}
+
+# Words that stand for more than one activity: each is searched, their results taken in turn (the first of each,
+# then the second of each, ...), so that every activity shows among the first results.
+SEVERAL = {
+    ("officina",): (("meccanica", "generale"), ("riparazione", "autoveicoli")),
+    ("officine",): (("meccanica", "generale"), ("riparazione", "autoveicoli")),
+    ("metalmeccanica",): (("prodotti", "metallo"), ("macchinari", "apparecchiature")),
+    ("metalmeccaniche",): (("prodotti", "metallo"), ("macchinari", "apparecchiature")),
+    ("metalmeccanico",): (("prodotti", "metallo"), ("macchinari", "apparecchiature")),
+    ("metalmeccanici",): (("prodotti", "metallo"), ("macchinari", "apparecchiature")),
+    ("edilizia",): (("costruzione", "edifici"), ("lavori", "costruzione", "specializzati")),
+    ("edile",): (("costruzione", "edifici"), ("lavori", "costruzione", "specializzati")),
+    ("edili",): (("costruzione", "edifici"), ("lavori", "costruzione", "specializzati")),
+    ("turismo",): (("alberghi",), ("agenzie", "viaggio")),
+    ("turistico",): (("alberghi",), ("agenzie", "viaggio")),
+    ("turistica",): (("alberghi",), ("agenzie", "viaggio")),
 }
 
 
@@ -73,21 +107,23 @@ ANY_BUSINESS = frozenset({"impresa", "imprese", "ditta", "ditte", "azienda", "az
                           "attivita"})
 
 
-def _trades(query_words: list[str]) -> list[str]:
+def _trades(query_words: list[str]) -> list[list[str]]:
     """The query with the name of a trade replaced by the words of its activity, and without the words that name
-    any business when it has others."""
-    meaningful = [w for w in query_words if w not in ANY_BUSINESS]
-    query_words = meaningful or query_words
-    out: list[str] = []
+    any business when it has others: one list of words per activity the query may mean (a word of SEVERAL gives one
+    list for each of its activities)."""
+    query_words = [w for w in query_words if w not in ANY_BUSINESS] or query_words
+    out: list[list[str]] = [[]]
     n = 0
     while n < len(query_words):
         for size in (2, 1):
-            if tuple(query_words[n:n + size]) in TRADES:
-                out.extend(TRADES[tuple(query_words[n:n + size])])
+            key = tuple(query_words[n:n + size])
+            if len(key) == size and (key in TRADES or key in SEVERAL):
+                meanings = SEVERAL.get(key) or (TRADES[key],)
+                out = [[*head, *meaning] for head in out for meaning in meanings]
                 n += size
                 break
         else:
-            out.append(query_words[n])
+            out = [[*head, query_words[n]] for head in out]
             n += 1
     return out
 
@@ -229,9 +265,23 @@ def search(query: str, edition: str, *, limit: int = 10) -> tuple[list[Result], 
         return _results(idx, found, limit)
     if re.fullmatch(r"[\d.\s]+", text):
         return [], 0  # digits that are no code (47.99.99.99) match no title either
-    query_words = _trades(words(text))
-    if not query_words or len(text) < 2:
+    typed = words(text)
+    meanings = [m for m in _trades(typed) if m]
+    if not meanings or len(text) < 2:
         return [], 0
+    # The words as typed still count, after their activities ("materiali edilizia": 23.61 "... per l'edilizia").
+    typed = [w for w in typed if w not in ANY_BUSINESS] or typed
+    matching = [_matching(idx, m) for m in meanings]
+    as_typed = _matching(idx, typed) if typed not in meanings else ([], [])
+    found = list(dict.fromkeys([*_in_turn([titles for titles, _ in matching]), *as_typed[0],
+                                *_in_turn([notes for _, notes in matching]), *as_typed[1]]))
+    if not found and len(meanings[0]) > 1:
+        found = _some_words(idx, meanings[0])
+    return _results(idx, found, limit)
+
+
+def _matching(idx: Index, query_words: list[str]) -> tuple[list[int], list[int]]:
+    """The entries whose title holds every word, best first, and those whose notes do."""
     *complete, last = query_words
     every: set[int] = set(idx.shown)
     for word in complete:
@@ -247,10 +297,12 @@ def search(query: str, edition: str, *, limit: int = 10) -> tuple[list[Result], 
     notes = set(idx.shown) - titles
     for word in query_words:
         notes &= _found(idx, idx.note_terms, word)
-    found = sorted(titles, key=rank) + sorted(notes, key=lambda n: (idx.levels[n], _sort_key(idx.codes[n])))
-    if not found and len(query_words) > 1:
-        found = _some_words(idx, query_words)
-    return _results(idx, found, limit)
+    return sorted(titles, key=rank), sorted(notes, key=lambda n: (idx.levels[n], _sort_key(idx.codes[n])))
+
+
+def _in_turn(lists: list[list[int]]) -> list[int]:
+    """The first of each list, then the second of each, ..."""
+    return [n for row in zip_longest(*lists) for n in row if n is not None]
 
 
 def _some_words(idx: Index, query_words: list[str]) -> list[int]:

@@ -817,6 +817,7 @@ class SettoreForm(VersionMixin, OneTimeTokenMixin, SectionForm):
     descrizione = long_text(_l("Sector or supply chain"))
     ateco = CodesField(_l("ATECO codes"), [_ateco_codes])
     q = StringField(_l("Search the ATECO classification"), [_Limits(100)], filters=[one_line])
+    pagina = StringField()  # how many pages of matches are shown (they stay shown after choosing a code)
 
     def is_empty(self) -> bool:
         return not (self.descrizione.data or self.ateco.data)
@@ -827,22 +828,37 @@ class SettoreForm(VersionMixin, OneTimeTokenMixin, SectionForm):
         return pressed or SAVE
 
     def apply(self, action: str, edizione: Edizione) -> dict:
+        """Search, or add or remove a code. The search and its matches stay after a code is added or removed (three
+        codes from one list are three clicks); after an add, focus goes to the next match not chosen yet (else to
+        the count), after a removal to the chosen codes."""
         verb, _sep, value = action.partition(":")
-        if verb == "aggiungi" and value:
-            self.ateco.data = list(dict.fromkeys([*(self.ateco.data or []), value]))
-            self.q.data = ""
-        elif verb == "togli" and value:
-            self.ateco.data = [c for c in self.ateco.data or [] if c != value]
-        elif verb == "cerca":
+        if verb == "cerca":
             page = results_page(value)
             matches, total = ateco_matches(self.q.data, edizione, page)
             return {"matches": matches, "total": total, "page": page, "searched": True,
                     "focus_at": ateco_focus(page, True)}
-        return {}
+        if verb == "aggiungi" and value:
+            self.ateco.data = list(dict.fromkeys([*(self.ateco.data or []), value]))
+        elif verb == "togli" and value:
+            self.ateco.data = [c for c in self.ateco.data or [] if c != value]
+        else:
+            return {}
+        shown = {"added": value if verb == "aggiungi" else None, "removed": value if verb == "togli" else None}
+        if not self.q.data:
+            return shown
+        page = results_page(self.pagina.data)
+        matches, total = ateco_matches(self.q.data, edizione, page)
+        focus_at = None
+        if verb == "aggiungi":
+            codes = [m.code for m in matches]
+            after = codes.index(value) + 1 if value in codes else 0
+            focus_at = next((n for n in range(after, len(codes)) if codes[n] not in self.ateco.data), -1)
+        return {**shown, "matches": matches, "total": total, "page": page, "searched": True, "focus_at": focus_at}
 
     def page_context(self, domanda: doc.Domanda, edizione: Edizione) -> dict:
         chosen = [(code, ateco_node(code, edizione)) for code in self.ateco.data or [] if ATECO_RE.match(code)]
-        return {"matches": [], "total": 0, "page": 1, "searched": False, "focus_at": None, "chosen": chosen}
+        return {"matches": [], "total": 0, "page": 1, "searched": False, "focus_at": None, "chosen": chosen,
+                "chosen_codes": [code for code, _node in chosen], "added": None, "removed": None}
 
 
 class FonteForm(Form):
