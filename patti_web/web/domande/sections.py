@@ -209,15 +209,15 @@ def list_page(domanda_id: int, sezione: str):
                 # Back where the person works: the form, with what it added said beside it (and the list's filter).
                 return redirect(url_for(f"domande.{section.chiave}", domanda_id=domanda_id, **request.args.to_dict(),
                                         _anchor=form.add_anchor), 303)
-            form = _form(section, added.state)
-            form.fresh_token()
-            return list_area(section, added.state, form, 200, inline_messages=True)
+            return list_area(section, added.state, add_form(section, added.state), 200, inline_messages=True)
     return list_area(section, state, form, _status(form))
 
 
 def add_form(section: sezioni.Sezione, state: domande.State):
-    """A fresh "add" form of a list section whose form is on the list (its page shown for another of its forms)."""
-    form = _form(section, state)
+    """An empty "add" form of a list section whose form is on the list, with a new token: after an add, or on its
+    page shown for another of its forms (nothing posted is taken for it)."""
+    form = SectionForm.of(section.chiave)(formdata=None)
+    form.prepare(state.domanda, current_edition())
     form.fresh_token()
     return form
 
