@@ -17,8 +17,8 @@ import zipfile
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 
+from patti_web.i18n import format_number, ngettext
 from patti_web.i18n import gettext as _
-from patti_web.i18n import ngettext
 
 MAX_BYTES = 2 * 1024 * 1024  # the largest file accepted (a thousand partners take about 400 KB as CSV)
 MAX_UNPACKED = 40 * 1024 * 1024  # an XLSX's parts, unpacked
@@ -55,8 +55,8 @@ def read_table(content: bytes, max_rows: int) -> Table:
     """The table in a CSV or XLSX file, of at most `max_rows` rows below the names (SheetError past them)."""
     if len(content) > MAX_BYTES:
         raise SheetError(_("The file is %(size)s: at most %(max)s can be loaded. A thousand partners take less than "
-                           "half of that; check that it is the right file.", size=_size(len(content)),
-                           max=_size(MAX_BYTES)))
+                           "half of that; check that it is the right file.", size=size(len(content)),
+                           max=size(MAX_BYTES)))
     if not content.strip():
         raise SheetError(_("The file is empty: fill in the template, one row per partner, and load it again."))
     if content.startswith(_ZIP):
@@ -75,16 +75,16 @@ def read_table(content: bytes, max_rows: int) -> Table:
     return table
 
 
-def _size(n: int) -> str:
+def size(n: int) -> str:
     return f"{n / 1024 / 1024:.1f} MB".replace(".", ",") if n >= 1024 * 1024 else f"{max(1, n // 1024)} KB"
 
 
 def _too_many(max_rows: int) -> SheetError:
     return SheetError(ngettext(
-        "The file holds more than %(num)s row of partners: an application holds at most %(num)s. Split the file, or "
+        "The file holds more than %(max)s row of partners: an application holds at most %(max)s. Split the file, or "
         "keep only the partners of this Patto.",
-        "The file holds more than %(num)s rows of partners: an application holds at most %(num)s. Split the file, "
-        "or keep only the partners of this Patto.", max_rows))
+        "The file holds more than %(max)s rows of partners: an application holds at most %(max)s. Split the file, "
+        "or keep only the partners of this Patto.", max_rows, max=format_number(max_rows)))
 
 
 # CSV ----------------------------------------------------------------------------------------------------------------
@@ -156,6 +156,8 @@ def _columns(headers: list[str]) -> list[str]:
 def _add_row(table: Table, number: int, cells: list[str], max_rows: int) -> None:
     if not any(cells):
         return
+    while not cells[-1]:
+        cells = cells[:-1]
     if len(table.rows) >= max_rows:
         raise _too_many(max_rows)
     table.rows.append((number, cells))
@@ -172,9 +174,8 @@ def _read_xlsx(content: bytes, max_rows: int) -> Table:
             names = set(archive.namelist())
             unpacked = sum(info.file_size for info in archive.infolist())
             kind = archive.read("mimetype")[:200].decode("ascii", "replace") if "mimetype" in names else ""
-    except zipfile.BadZipFile:
-        raise SheetError(_("This file is not a spreadsheet: load a CSV file or an Excel file (.xlsx), such as the "
-                           "template filled in.")) from None
+    except zipfile.BadZipFile:  # cut short, or damaged
+        raise SheetError(_damaged()) from None
     if "opendocument" in kind:
         raise SheetError(_("This is an OpenDocument spreadsheet (.ods), which is not read: in LibreOffice choose "
                            "File, Save as, and save it as Excel 2007-365 (.xlsx) or as CSV."))
@@ -183,12 +184,11 @@ def _read_xlsx(content: bytes, max_rows: int) -> Table:
                            "template filled in."))
     if unpacked > MAX_UNPACKED:
         raise SheetError(_("This Excel file unpacks to %(size)s, far more than a list of partners takes: save only "
-                           "the partners' sheet, or save it as CSV.", size=_size(unpacked)))
+                           "the partners' sheet, or save it as CSV.", size=size(unpacked)))
     try:
         workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
     except Exception:  # openpyxl raises many kinds on a damaged file  # noqa: BLE001
-        raise SheetError(_("This Excel file cannot be read (it may be damaged or protected by a password): open it, "
-                           "save it again as .xlsx or as CSV, and load that.")) from None
+        raise SheetError(_damaged()) from None
     try:
         sheet = workbook.worksheets[0]
         rows = sheet.iter_rows(values_only=True)
@@ -204,6 +204,11 @@ def _read_xlsx(content: bytes, max_rows: int) -> Table:
     finally:
         workbook.close()
     return table
+
+
+def _damaged() -> str:
+    return _("This Excel file cannot be read (it may be damaged or protected by a password): open it, save it again "
+             "as .xlsx or as CSV, and load that.")
 
 
 def cell_text(value: object) -> str:

@@ -43,6 +43,7 @@ from wtforms.validators import StopValidation
 from wtforms.validators import ValidationError as FieldError
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from patti_web import fogli
 from patti_web.avviso import domanda as doc
 from patti_web.avviso import sezioni
 from patti_web.avviso.ateco import search as search_ateco
@@ -59,7 +60,7 @@ from patti_web.avviso.regole import (
     stamp_date,
     stamp_duty_of_type,
 )
-from patti_web.i18n import N_, gettext, ngettext
+from patti_web.i18n import N_, format_number, gettext, ngettext
 from patti_web.i18n import lazy_gettext as _l
 from patti_web.portal import today
 from patti_web.web.forms import EmptyForm, OneTimeTokenMixin, strip, strip_lines
@@ -781,10 +782,16 @@ class PartnerForm(VersionMixin, OneTimeTokenMixin, SectionForm):
         from a spreadsheet."""
         import_form = PartnerImportForm(formdata=None)
         import_form.fresh_token()
-        return {"filtro": PartnerFilter.of(request.args, domanda, edizione), "import_form": import_form}
+        return {"filtro": PartnerFilter.of(request.args, domanda, edizione), "import_form": import_form,
+                "import_limits": {"max": format_number(limit_of_list("partner")), "size": fogli.size(fogli.MAX_BYTES)}}
 
 
 NO_CATEGORY = "-"
+
+
+def limit_of_list(attribute: str) -> int:
+    """How many items the document holds at most in a list (1000 partners)."""
+    return max_length(doc.Domanda.model_fields[attribute])
 
 
 @dataclass(frozen=True)

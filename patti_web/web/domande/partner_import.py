@@ -26,12 +26,12 @@ from werkzeug.datastructures import MultiDict
 from patti_web import domande, fogli
 from patti_web.avviso import domanda as doc
 from patti_web.avviso.edizioni import Edizione
+from patti_web.i18n import format_number, ngettext
 from patti_web.i18n import gettext as _
-from patti_web.i18n import ngettext
-from patti_web.web.domande.forms import Invalid, PartnerForm, problem
+from patti_web.web.domande.forms import Invalid, PartnerForm, limit_of_list, problem
 
 SEZIONE = "partenariato"
-LIMIT = doc.Domanda.model_fields["partner"].metadata[0].max_length
+LIMIT = limit_of_list("partner")
 ERRORS_SHOWN = 200
 FORMULA_START = ("=", "+", "-", "@")
 PLUS_ALLOWED = frozenset({"referente_telefono"})
@@ -89,7 +89,7 @@ def template(edizione: Edizione) -> tuple[list[str], list[list[str]], dict[int, 
         (_("Checks"), _("Each row is checked as the partner form checks it. If a row has an error nothing is "
                         "loaded, and the page lists each error by row and column.")),
         (_("Limits"), _("At most %(max)s partners in an application, and a file of at most %(size)s.",
-                        max=LIMIT, size="2 MB")),
+                        max=format_number(LIMIT), size=fogli.size(fogli.MAX_BYTES))),
         (_("Formulas"), _("Write values, not formulas: a cell that starts with =, +, - or @ is refused (a "
                           "telephone may start with +).")),
         (str(headers[names.index("categoria")]), ", ".join(categories)),
@@ -226,7 +226,7 @@ def read_partners(content: bytes, domanda: doc.Domanda, edizione: Edizione) -> O
             "the %(max)s an application can hold. At most %(room)s can be added.",
             "The file holds %(num)s partners, and the application already has %(n)s: together they are more than "
             "the %(max)s an application can hold. At most %(room)s can be added.", len(table.rows),
-            n=len(domanda.partner), max=LIMIT, room=max(room, 0)))
+            n=format_number(len(domanda.partner)), max=format_number(LIMIT), room=format_number(max(room, 0))))
         return outcome
     labels = dict(columns())
     categories = _categories(edizione)
