@@ -54,9 +54,8 @@ class Table:
 def read_table(content: bytes, max_rows: int) -> Table:
     """The table in a CSV or XLSX file, of at most `max_rows` rows below the names (SheetError past them)."""
     if len(content) > MAX_BYTES:
-        raise SheetError(_("The file is %(size)s: at most %(max)s can be loaded. A thousand partners take less than "
-                           "half of that; check that it is the right file.", size=size(len(content)),
-                           max=size(MAX_BYTES)))
+        raise SheetError(_("The file is larger than %(max)s, the most that can be loaded. A thousand partners take "
+                           "less than half of that: check that it is the right file.", max=size(MAX_BYTES)))
     if not content.strip():
         raise SheetError(_("The file is empty: fill in the template, one row per partner, and load it again."))
     if content.startswith(_ZIP):

@@ -128,7 +128,7 @@ def test_old_excel_and_opendocument_files_say_how_to_save_them():
 
 def test_a_file_larger_than_the_limit_is_refused_before_it_is_read():
     message = _error(b"Denominazione\n" + b"x" * fogli.MAX_BYTES)
-    assert "2,0 MB" in message
+    assert message.startswith("Il file supera 2,0 MB, la dimensione massima che si può caricare.")
 
 
 def test_an_xlsx_that_unpacks_to_far_more_than_a_list_of_partners_is_refused_unread():

@@ -153,11 +153,12 @@ def register_error_handlers(app: Flask) -> None:
                 link=request.path.rsplit("/", 1)[0], link_label=_("Back to the upload"))
             return body, 413
         if error.code == 413 and request.endpoint == "domande.import_partners":
+            limit = min(request.max_content_length or fogli.MAX_BYTES, fogli.MAX_BYTES)
             body = render_template("errors/error.html", status=413, title=_("File too large"), message=_(
                 "The file sent is larger than %(size)s, the most a spreadsheet of partners may be: nothing was "
                 "loaded. A thousand partners take less than half a megabyte: check that it is the right file.",
-                size=f"{fogli.MAX_BYTES // 2**20} MB"), link=request.path.rsplit("/", 1)[0] + "#importa", link_label=_(
-                "Back to the partnership"))
+                size=fogli.size(limit)), link=request.path.rsplit("/", 1)[0] + "#importa",
+                link_label=_("Back to the partnership"))
             return body, 413
         messages = {
             403: (_("Not allowed"), _("Your role on this application does not allow this: whoever may only read "

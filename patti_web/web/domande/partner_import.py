@@ -140,7 +140,7 @@ def _match_columns(headers: list[str]) -> tuple[dict[int, str], list[str]]:
             continue
         name = known.get(_key(header))
         if name is None:
-            unknown.append(f"\u201c{header}\u201d ({_column_letter(index)})")
+            unknown.append(f"{_quoted(header)} ({_column_letter(index)})")
         elif name in seen:
             errors.append(_("Columns %(first)s and %(second)s are both \u201c%(name)s\u201d: keep one.",
                             first=_column_letter(seen[name]), second=_column_letter(index), name=labels[name]))
@@ -153,7 +153,7 @@ def _match_columns(headers: list[str]) -> tuple[dict[int, str], list[str]]:
             "columns are: %(known)s.",
             "The columns %(columns)s are not among the template's: rename them as in the template, or remove them. "
             "The columns are: %(known)s.", len(unknown), columns=", ".join(unknown),
-            known=", ".join(f"\u201c{label}\u201d" for _name, label in columns())))
+            known=", ".join(_quoted(label) for _name, label in columns())))
     if "denominazione" not in found.values() and len(unknown) < len([h for h in headers if h]):
         errors.append(_("The column \u201c%(name)s\u201d is missing: every partner needs at least its name.",
                         name=labels["denominazione"]))
@@ -161,6 +161,11 @@ def _match_columns(headers: list[str]) -> tuple[dict[int, str], list[str]]:
         errors.insert(0, _("The first row must hold the names of the columns, as in the template: none of them was "
                            "recognised."))
     return found, errors
+
+
+def _quoted(text: str) -> str:
+    """A value in the quotation marks of the language (Italian: «»)."""
+    return _("\u201c%(text)s\u201d", text=text)
 
 
 def _column_letter(index: int) -> str:
@@ -181,7 +186,7 @@ def _cell(name: str, value: str, categories: dict[str, str], category_names: lis
         if _key(value) not in categories:
             return "", _("\u201c%(value)s\u201d is not a category of the call: write one of %(names)s (as in the "
                          "template's list).", value=value,
-                         names=", ".join(f"\u201c{n}\u201d" for n in category_names))
+                         names=", ".join(_quoted(n) for n in category_names))
         return categories[_key(value)], None
     if name == "rete" and value:
         if _key(value) in YES:
@@ -243,7 +248,7 @@ def read_partners(content: bytes, domanda: doc.Domanda, edizione: Edizione) -> O
         if extra:
             found.append((number, _("Row %(row)s: it has values beyond the last column (%(values)s): is a value split "
                                     "by a separator it contains? Put that value in quotes, or remove it.",
-                                    row=number, values=", ".join(f"\u201c{c}\u201d" for c in extra[:3]))))
+                                    row=number, values=", ".join(_quoted(c) for c in extra[:3]))))
         form = _form(data)
         form.prepare(domanda, edizione)
         form.validate()

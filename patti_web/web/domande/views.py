@@ -203,12 +203,14 @@ def import_partners(domanda_id: int):
     (one save) or, when any row is wrong, none, and the partnership page lists what is wrong by row and column."""
     section = sezioni.BY_KEY[partner_import.SEZIONE]
     page = url_for("domande.partenariato", domanda_id=domanda_id)
+    state = state_for(domanda_id, domande.EDIT if request.method == "POST" else domande.READ)
     if request.method == "GET":
         return redirect(f"{page}#importa", 303)
-    state = state_for(domanda_id, domande.EDIT)
     form = PartnerImportForm()
     listing: list[str] = []
-    if form.validate():
+    if form.validate() and domande.added_with(domanda_id, current_user, form.form_token.data or "") is not None:
+        return _already_loaded(page)  # the same form again (a double click, Back and Send): loaded once
+    if not form.errors:
         outcome = partner_import.read_partners(form.foglio.data.read(fogli.MAX_BYTES + 1), state.domanda,
                                                current_edition())
         if not (outcome.errors or outcome.file_errors):
@@ -216,8 +218,7 @@ def import_partners(domanda_id: int):
                 saved = domande.add_items(domanda_id, current_user, section.chiave, outcome.partners,
                                           form.form_token.data)
             except domande.DuplicateSubmission:
-                flash(_("This file had already been loaded: nothing was added again."), "info")
-                return redirect(page, 303)
+                return _already_loaded(page)
             except domande.ItemsRefused as refused:  # someone added one of them meanwhile
                 outcome.errors = [message for _row, message in
                                   partner_import.problems_by_row(state.domanda, outcome, refused.problems)]
@@ -239,6 +240,11 @@ def import_partners(domanda_id: int):
     return sections.list_area(section, state, sections.add_form(section, state), 422, import_form=form,
                               import_errors=listing[:partner_import.ERRORS_SHOWN],
                               import_errors_more=max(0, len(listing) - partner_import.ERRORS_SHOWN))
+
+
+def _already_loaded(page: str):
+    flash(_("This file had already been loaded: nothing was added again."), "info")
+    return redirect(page, 303)
 
 
 # Sections: their pages are made from the registry (patti_web.web.domande.sections) ------------------------------
