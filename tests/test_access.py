@@ -50,6 +50,7 @@ POLICY = {
     "presentazione.submit": "manage", "presentazione.withdraw": "manage",
     "presentazione.make_link": "edit", "presentazione.revoke_link": "edit",
     "domande.remove": "edit", "domande.duplicate": "edit",
+    "domande.partner_template": "read", "domande.import_partners": ("read", "edit"),
     "domande.delete": "manage", "persone.invite": "manage", "persone.revoke": "manage",
     "persone.change_role": "manage", "persone.remove": "manage", "persone.hand_over": "manage",
 }

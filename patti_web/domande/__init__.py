@@ -37,9 +37,13 @@ from patti_web.domande.merge import FieldChange, flatten
 from patti_web.domande.operations import (
     Conflict,
     ItemGone,
+    ItemProblem,
+    ItemsRefused,
     Saved,
     add_item,
+    add_items,
     added_with,
+    check_new_items,
     create_domanda,
     delete_domanda,
     duplicate_domanda,
@@ -57,8 +61,9 @@ from patti_web.domande.versions import Busy, DuplicateSubmission, Refused
 __all__ = [
     "ACTIVITY_SHOWN", "BOZZA", "COLLABORATORE", "EDIT", "LETTORE", "MANAGE", "MEMBER_ROLES", "PRESENTATA", "READ",
     "STAFF", "TITOLARE", "Analysis", "Busy", "Change", "Conflict", "DuplicateSubmission", "FieldChange", "Forbidden",
-    "Frozen", "Head", "ItemGone", "OnRecord",
-    "NotFound", "Refused", "Saved", "State", "activity", "add_item", "added_with", "analyse", "create_domanda",
+    "Frozen", "Head", "ItemGone", "ItemProblem", "ItemsRefused", "OnRecord",
+    "NotFound", "Refused", "Saved", "State", "activity", "add_item", "add_items", "added_with", "analyse",
+    "check_new_items", "create_domanda",
     "delete_domanda", "duplicate_domanda", "flatten", "get_head", "get_item", "import_domanda", "is_db_id",
     "list_domande", "load", "next_need_code", "remove_item", "revisions", "save_section", "update_item", "when_deleted",
 ]

@@ -197,7 +197,7 @@ def added_with(domanda_id: int, user, form_token: str) -> str | None:
 # Identifiers of list items ----------------------------------------------------------------------------------------
 
 # Ids that are words of the items' addresses (/partenariato/nuovo): an item cannot have them.
-RESERVED_IDS = frozenset({"nuovo"})
+RESERVED_IDS = frozenset({"nuovo", "importa", "modello.csv", "modello.xlsx"})
 
 
 def _new_id(items: list) -> str:
@@ -251,11 +251,20 @@ def _refuse_member_twice(domanda: doc.Domanda, member: doc.Capofila | doc.Partne
     for member_id, other in members:
         label = other.denominazione or (_("the lead partner") if not member_id else _("another partner"))
         if wanted and normalize_tax_code(other.codice_fiscale) == wanted:
-            raise Refused([(field, _("this codice fiscale is already in the partnership (%(name)s).", name=label))])
+            raise AlreadyMember([(field, _("this codice fiscale is already in the partnership (%(name)s).",
+                                           name=label))], member_id)
         if not wanted and name and " ".join(other.denominazione.casefold().split()) == name:
-            raise Refused([(field.replace("codice_fiscale", "denominazione"), _(
+            raise AlreadyMember([(field.replace("codice_fiscale", "denominazione"), _(
                 "a member with this name is already in the partnership: if it is another one, give its codice "
-                "fiscale."))])
+                "fiscale."))], member_id)
+
+
+class AlreadyMember(Refused):
+    """The member is already in the partnership: `other_id` is the partner it clashes with ("" for the lead)."""
+
+    def __init__(self, errors: list[tuple[str, str]], other_id: str):
+        super().__init__(errors)
+        self.other_id = other_id
 
 
 def _check_capofila(domanda: doc.Domanda) -> None:
@@ -359,6 +368,81 @@ def add_item(domanda_id: int, user, sezione: str, item: BaseModel, form_token: s
 
     state, added = save(domanda_id, user, sezione=sezione, azione="aggiunta", change=change,
                         elemento=lambda new: new.id, form_token=form_token)
+    return Saved(state, added)
+
+
+@dataclass(frozen=True)
+class ItemProblem:
+    """Why one item of a list to add (by its place in the list) cannot be added: the field (a path of the item) and
+    the message; `other` is the place in the same list of the item it clashes with, if it clashes with one."""
+
+    index: int
+    field: str
+    message: str
+    other: int | None = None
+
+
+class ItemsRefused(Refused):
+    """Some items of a list to add cannot be added (nothing was added): `problems`, one ItemProblem each."""
+
+    def __init__(self, problems: list[ItemProblem]):
+        super().__init__([(problem.field, problem.message) for problem in problems])
+        self.problems = problems
+
+
+def check_new_items(domanda: doc.Domanda, sezione: str, items: list[BaseModel]) -> list[ItemProblem]:
+    """What keeps each of `items` from being added to `domanda` after the ones before it (the checks `add_item`
+    makes: a partner already in the partnership, or twice in the list); the document is not changed."""
+    section = _list_section(sezione)
+    check = _ITEM_CHECKS.get(sezione)
+    if check is None:
+        return []
+    draft = domanda.model_copy(deep=True)
+    problems: list[ItemProblem] = []
+    placed: dict[str, int] = {}
+    for index, item in enumerate(items):
+        new = item.model_copy(update={"id": f"#{index}"})
+        try:
+            check(draft, new)
+        except AlreadyMember as clash:
+            problems += [ItemProblem(index, field, message, placed.get(clash.other_id))
+                         for field, message in clash.errors]
+            continue
+        except Refused as refused:
+            problems += [ItemProblem(index, field, message) for field, message in refused.errors]
+            continue
+        placed[new.id] = index
+        section.items(draft).append(new)
+    return problems
+
+
+def add_items(domanda_id: int, user, sezione: str, items: list[BaseModel], form_token: str | None = None) -> Saved:
+    """Add a list of partners (or other items) to the current version at once, as one save (an import): all of them
+    or, when any cannot be added (`check_new_items` on the version written, or the section's limit), none
+    (ItemsRefused, or Refused for the limit). The same form's token twice adds once (DuplicateSubmission)."""
+    section = _list_section(sezione)
+
+    def change(draft: Draft) -> list[BaseModel]:
+        items_now = section.items(draft.domanda)
+        if len(items_now) + len(items) > _limit(section):
+            raise Refused([("", _("The application holds %(n)s of these and can hold at most %(max)s: the %(more)s "
+                                  "to add do not fit.", n=len(items_now), max=_limit(section), more=len(items)))])
+        problems = check_new_items(draft.domanda, sezione, items)
+        if problems:
+            raise ItemsRefused(problems)
+        added = []
+        for item in items:
+            new = item.model_copy(deep=True)
+            if section.attributo == "fabbisogni":
+                new.id = next_need_code(draft.domanda, draft.ids_ever(sezione))
+            else:
+                new.id = _new_id(section.items(draft.domanda))
+            draft.append(section.attributo, new)
+            added.append(new)
+        return added
+
+    state, added = save(domanda_id, user, sezione=sezione, azione="importazione", change=change,
+                        form_token=form_token)
     return Saved(state, added)
 
 

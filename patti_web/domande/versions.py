@@ -109,8 +109,9 @@ class Draft:
         for name, index in self._removed:
             forward.append({"op": "remove", "path": _pointer((name, index))})
             reverse.insert(0, {"op": "add", "path": _pointer((name, index)), "value": self._stored[name][index]})
-        for name in self._appended:
-            index = len(after[name]) - 1
+        # Items appended to a list are its last ones, in the order they were appended (an import appends many).
+        for position, name in enumerate(self._appended):
+            index = len(after[name]) - self._appended[position:].count(name)
             forward.append({"op": "add", "path": _pointer((name, index)), "value": after[name][index]})
             reverse.insert(0, {"op": "remove", "path": _pointer((name, index))})
         return forward, reverse

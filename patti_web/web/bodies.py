@@ -26,11 +26,11 @@ def _texts(value) -> bool:
     return isinstance(value, str) or (isinstance(value, list) and all(isinstance(item, str) for item in value))
 
 
-# The pages whose form takes a file (the JSON document to import, a signed file, a partner's signed letter through
-# its personal link), with the setting of how large their body may be (None: MAX_CONTENT_LENGTH): a file sent
-# anywhere else is not a form's, and would reach a text field's checks as an object.
-FILE_ENDPOINTS = {"domande.import_json": None, "presentazione.upload": "PATTI_UPLOAD_MAX_BYTES",
-                  "adesione.upload": "PATTI_UPLOAD_MAX_BYTES"}
+# The pages whose form takes a file (the JSON document to import, a spreadsheet of partners, a signed file, a
+# partner's signed letter through its personal link), with the setting of how large their body may be (None:
+# MAX_CONTENT_LENGTH): a file sent anywhere else is not a form's, and would reach a text field's checks as an object.
+FILE_ENDPOINTS = {"domande.import_json": None, "domande.import_partners": None,
+                  "presentazione.upload": "PATTI_UPLOAD_MAX_BYTES", "adesione.upload": "PATTI_UPLOAD_MAX_BYTES"}
 
 
 def _json() -> object:

@@ -13,7 +13,7 @@ from flask_wtf.csrf import CSRFError
 from htmx_flask import make_response
 from werkzeug.exceptions import Forbidden, HTTPException, InternalServerError, NotFound, SecurityError
 
-from patti_web import domande, storage
+from patti_web import domande, fogli, storage
 from patti_web.extensions import db, login_manager
 from patti_web.i18n import gettext as _
 from patti_web.web import stash
@@ -151,6 +151,14 @@ def register_error_handlers(app: Flask) -> None:
                 "The file sent is larger than %(size)s, the most a signed file may be: nothing was uploaded. Go "
                 "back to the page and choose the signed file (a signed PDF is usually well under that).", size=size),
                 link=request.path.rsplit("/", 1)[0], link_label=_("Back to the upload"))
+            return body, 413
+        if error.code == 413 and request.endpoint == "domande.import_partners":
+            limit = min(request.max_content_length or fogli.MAX_BYTES, fogli.MAX_BYTES)
+            body = render_template("errors/error.html", status=413, title=_("File too large"), message=_(
+                "The file sent is larger than %(size)s, the most a spreadsheet of partners may be: nothing was "
+                "loaded. A thousand partners take less than half a megabyte: check that it is the right file.",
+                size=fogli.size(limit)), link=request.path.rsplit("/", 1)[0] + "#importa",
+                link_label=_("Back to the partnership"))
             return body, 413
         messages = {
             403: (_("Not allowed"), _("Your role on this application does not allow this: whoever may only read "

@@ -14,10 +14,13 @@ from __future__ import annotations
 
 import re
 import typing
+import unicodedata
+from dataclasses import dataclass
 from datetime import date
 from functools import cache
 from urllib.parse import urlsplit
 
+from flask import request
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from pydantic import BaseModel, ValidationError
@@ -40,6 +43,7 @@ from wtforms.validators import StopValidation
 from wtforms.validators import ValidationError as FieldError
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from patti_web import fogli
 from patti_web.avviso import domanda as doc
 from patti_web.avviso import sezioni
 from patti_web.avviso.ateco import search as search_ateco
@@ -56,7 +60,7 @@ from patti_web.avviso.regole import (
     stamp_date,
     stamp_duty_of_type,
 )
-from patti_web.i18n import N_, gettext, ngettext
+from patti_web.i18n import N_, format_number, gettext, ngettext
 from patti_web.i18n import lazy_gettext as _l
 from patti_web.portal import today
 from patti_web.web.forms import EmptyForm, OneTimeTokenMixin, one_line, strip_lines
@@ -745,6 +749,8 @@ class PartnerForm(VersionMixin, OneTimeTokenMixin, SectionForm):
     # Partners are added on the list's own page (htmx: the list and the form come back in place).
     on_the_list = True
     list_fragment = "partner_area"
+    # The list alone, as its filter changes (htmx), and where the form is (after an add, the page lands there).
+    filter_target, filter_block, add_anchor = "elenco-partner", "partner_list", "aggiungi"
     empty_field, empty_message = "denominazione", _l("write at least the partner's name; the rest can be added later.")
 
     denominazione = text(_l("Name of the partner"))
@@ -772,6 +778,77 @@ class PartnerForm(VersionMixin, OneTimeTokenMixin, SectionForm):
 
     def to_model(self, **extra) -> doc.Partner:
         return super().to_model(rete=self.rete.answer, **extra)
+
+    def page_context(self, domanda: doc.Domanda, edizione: Edizione) -> dict:
+        """The list as the page's filter (in the address: ?nome=&categoria=) shows it; the form to load partners
+        from a spreadsheet."""
+        import_form = PartnerImportForm(formdata=None)
+        import_form.fresh_token()
+        return {"filtro": PartnerFilter.of(request.args, domanda, edizione), "import_form": import_form,
+                "import_limits": {"max": format_number(limit_of_list("partner")), "size": fogli.size(fogli.MAX_BYTES)}}
+
+
+NO_CATEGORY = "-"
+
+
+def limit_of_list(attribute: str) -> int:
+    """How many items the document holds at most in a list (1000 partners)."""
+    return max_length(doc.Domanda.model_fields[attribute])
+
+
+@dataclass(frozen=True)
+class PartnerFilter:
+    """The partners a filter of the list shows: whose name or codice fiscale holds `nome` (case and accents aside)
+    and whose category is `categoria` (NO_CATEGORY: none chosen yet; "": any). `options` are the categories of the
+    partnership, with how many partners each has, for the filter's list."""
+
+    nome: str
+    categoria: str
+    shown: list[tuple[int, doc.Partner]]
+    total: int
+    options: list[tuple[str, str, int]]
+
+    @property
+    def active(self) -> bool:
+        return bool(self.nome or self.categoria)
+
+    @property
+    def query(self) -> dict[str, str]:
+        """The filter as the address's arguments (only those set)."""
+        return {k: v for k, v in (("nome", self.nome), ("categoria", self.categoria)) if v}
+
+    @classmethod
+    def of(cls, args, domanda: doc.Domanda, edizione: Edizione) -> PartnerFilter:
+        nome = " ".join(str(args.get("nome", ""))[:100].split())
+        categoria = str(args.get("categoria", ""))[:64]
+        wanted = _folded(nome)
+        counts: dict[str, int] = {}
+        for partner in domanda.partner:
+            counts[partner.categoria or NO_CATEGORY] = counts.get(partner.categoria or NO_CATEGORY, 0) + 1
+        categorie = edizione.categorie_partner
+        options = [(key, categorie[key].nome_breve, counts[key]) for key in categorie if key in counts]
+        options += [(key, gettext("\u201c%(value)s\u201d (not a choice of the call)", value=key), n)
+                    for key, n in counts.items() if key not in categorie and key != NO_CATEGORY]
+        if NO_CATEGORY in counts:
+            options.append((NO_CATEGORY, gettext("No category yet"), counts[NO_CATEGORY]))
+        shown = [(index, p) for index, p in enumerate(domanda.partner, start=1)
+                 if (not categoria or (p.categoria or NO_CATEGORY) == categoria)
+                 and (not wanted or wanted in _folded(p.denominazione)
+                      or wanted.replace(" ", "").upper() in normalize_tax_code(p.codice_fiscale))]
+        return cls(nome, categoria, shown, len(domanda.partner), options)
+
+
+def _folded(text: str) -> str:
+    """A text as the filter compares it: lower case, without accents, spaces collapsed."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return " ".join("".join(c for c in decomposed if not unicodedata.combining(c)).split())
+
+
+class PartnerImportForm(OneTimeTokenMixin, FlaskForm):
+    """The file of partners to load (patti_web.web.domande.partner_import)."""
+
+    foglio = FileField(_l("Spreadsheet (CSV or Excel .xlsx)"),
+                       [FileRequired(message=_l("Spreadsheet (CSV or Excel .xlsx): choose the file to load."))])
 
 
 class TerritorioForm(VersionMixin, SectionForm):

@@ -193,34 +193,55 @@ def list_page(domanda_id: int, sezione: str):
     form = _form(section, state)
     if request.method == "GET" and not form.form_token.data:
         form.fresh_token()
+    if request.method == "GET" and is_partial_request() and request.htmx.target == form.filter_target:
+        return list_area(section, state, form, 200, block=form.filter_block)  # the list, filtered as typed
     if request.method == "POST" and form.validate():
-        added = _add(section, state, form)
+        added = _add(section, state, form, ADDED)
         if isinstance(added, domande.DuplicateSubmission):
             if _second_click(section, state, form, added.elemento):
                 return _already_added(section, domanda_id, added)
             # The page the browser kept (Back) with something else typed into it: kept, with a fresh token so
             # that saving it again adds it as another item.
             form.fresh_token()
-            return _list_area(section, state, form, 409, already=added.elemento, another=True)
+            return list_area(section, state, form, 409, already=added.elemento, another=True)
         if added is not None:
             if not is_partial_request():
-                return redirect(_return_to(section, domanda_id), 303)
-            form = _form(section, added.state)
-            form.fresh_token()
-            return _list_area(section, added.state, form, 200, inline_messages=True)
-    return _list_area(section, state, form, _status(form))
+                # Back where the person works: the form, with what it added said beside it (and the list's filter).
+                return redirect(url_for(f"domande.{section.chiave}", domanda_id=domanda_id, **request.args.to_dict(),
+                                        _anchor=form.add_anchor), 303)
+            return list_area(section, added.state, add_form(section, added.state), 200, inline_messages=True)
+    return list_area(section, state, form, _status(form))
 
 
-def _list_area(section: sezioni.Sezione, state: domande.State, form, status: int, **extra):
-    context = page_context(state, form=form, section=section, **extra)
-    response = render(f"domande/{section.chiave}.html", form.list_fragment, status=status, **context)
-    if is_partial_request():
+def add_form(section: sezioni.Sezione, state: domande.State):
+    """An empty "add" form of a list section whose form is on the list, with a new token: after an add, or on its
+    page shown for another of its forms (nothing posted is taken for it)."""
+    form = SectionForm.of(section.chiave)(formdata=None)
+    form.prepare(state.domanda, current_edition())
+    form.fresh_token()
+    return form
+
+
+# The category of the message that says what an "add" form on a list added: shown beside that form, not at the top.
+ADDED = "aggiunto"
+
+
+def list_area(section: sezioni.Sezione, state: domande.State, form, status: int, block: str | None = None,
+              **extra):
+    """The page of a list section whose form is on the list (htmx: its `block`, by default the list and the form,
+    with the checklist out of band)."""
+    context = page_context(state, form=form, section=section,
+                           **{**form.page_context(state.domanda, current_edition()), **extra})
+    response = render(f"domande/{section.chiave}.html", block or form.list_fragment, status=status, **context)
+    if is_partial_request() and block is None:
         response.set_data(response.get_data(as_text=True)
                           + render_template("domande/_checklist.html", oob=True, **context))
     return response
 
 
-def _add(section: sezioni.Sezione, state: domande.State, form):
+
+
+def _add(section: sezioni.Sezione, state: domande.State, form, category: str = "success"):
     """Add the item a form holds, once per form token: the Saved, the DuplicateSubmission of a second time, or None
     (the form says what is wrong)."""
     if form.is_empty():
@@ -236,7 +257,7 @@ def _add(section: sezioni.Sezione, state: domande.State, form):
     except domande.DuplicateSubmission as again:
         return again
     if saved is not None:
-        flash(_("%(name)s added.", name=_title(section, saved)), "success")
+        flash(_("%(name)s added.", name=_title(section, saved)), category)
     return saved
 
 

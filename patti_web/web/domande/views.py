@@ -15,20 +15,24 @@ import io
 from flask import Blueprint, abort, current_app, flash, redirect, request, send_file, url_for
 from flask_login import current_user, login_required
 
-from patti_web import domande
+from patti_web import domande, fogli
 from patti_web.avviso import sezioni
 from patti_web.avviso.domanda import DocumentError, read_document
 from patti_web.avviso.regole import stamp_duty
 from patti_web.documenti import act_order, downloads, pdf
 from patti_web.i18n import gettext as _
+from patti_web.i18n import ngettext
 from patti_web.portal import current_edition
+from patti_web.web.domande import partner_import, sections
 from patti_web.web.domande.context import page_context, state_for
 from patti_web.web.domande.forms import (
     DuplicateForm,
     ImportForm,
     NewDomandaForm,
+    PartnerImportForm,
     ateco_focus,
     ateco_matches,
+    problem,
     results_page,
 )
 from patti_web.web.domande.sections import register_sections
@@ -177,6 +181,70 @@ def ateco_search():
     matches, total = ateco_matches(query, current_edition(), page)
     return render("domande/ateco.html", "ateco_risultati", query=query, matches=matches, total=total, page=page,
                   in_form=is_partial_request(), focus_at=ateco_focus(page, not is_partial_request()))
+
+
+# Partners from a spreadsheet (patti_web.web.domande.partner_import) ----------------------------------------------
+
+
+@bp.get("/<int:domanda_id>/partenariato/modello.<any(csv, xlsx):formato>")
+def partner_template(domanda_id: int, formato: str):
+    """The template of the partners' spreadsheet, CSV or XLSX (the same columns as the partner form)."""
+    state_for(domanda_id)
+    kind = fogli.CSV if formato == "csv" else fogli.XLSX
+    mimetype = "text/csv" if kind == fogli.CSV else (
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    return send_file(io.BytesIO(partner_import.template_file(current_edition(), kind)), mimetype=mimetype,
+                     as_attachment=True, download_name=f"partenariato-modello.{formato}")
+
+
+@bp.route("/<int:domanda_id>/partenariato/importa", methods=["GET", "POST"])
+def import_partners(domanda_id: int):
+    """Load partners from a CSV or XLSX file: every row checked as the partner form checks it; all of them are added
+    (one save) or, when any row is wrong, none, and the partnership page lists what is wrong by row and column."""
+    section = sezioni.BY_KEY[partner_import.SEZIONE]
+    page = url_for("domande.partenariato", domanda_id=domanda_id)
+    state = state_for(domanda_id, domande.EDIT if request.method == "POST" else domande.READ)
+    if request.method == "GET":
+        return redirect(f"{page}#importa", 303)
+    form = PartnerImportForm()
+    listing: list[str] = []
+    if form.validate() and domande.added_with(domanda_id, current_user, form.form_token.data or "") is not None:
+        return _already_loaded(page)  # the same form again (a double click, Back and Send): loaded once
+    if not form.errors:
+        outcome = partner_import.read_partners(form.foglio.data.read(fogli.MAX_BYTES + 1), state.domanda,
+                                               current_edition())
+        if not (outcome.errors or outcome.file_errors):
+            try:
+                saved = domande.add_items(domanda_id, current_user, section.chiave, outcome.partners,
+                                          form.form_token.data)
+            except domande.DuplicateSubmission:
+                return _already_loaded(page)
+            except domande.ItemsRefused as refused:  # someone added one of them meanwhile
+                outcome.errors = [message for _row, message in
+                                  partner_import.problems_by_row(state.domanda, outcome, refused.problems)]
+            except domande.Refused as refused:
+                outcome.file_errors = [message for _field, message in refused.errors]
+            else:
+                flash(ngettext("%(num)s partner loaded from the file.", "%(num)s partners loaded from the file.",
+                               len(saved.item)), "success")
+                return redirect(page, 303)
+        form.foglio.errors += [problem(form.foglio, message[:1].lower() + message[1:])
+                               for message in outcome.file_errors]
+        if outcome.errors:
+            listing = outcome.errors
+            form.foglio.errors.append(problem(form.foglio, ngettext(
+                "the file has %(num)s error, and nothing was loaded: correct it and load the file again.",
+                "the file has %(num)s errors, and nothing was loaded: correct them and load the file again.",
+                len(listing))))
+    form.fresh_token()
+    return sections.list_area(section, state, sections.add_form(section, state), 422, import_form=form,
+                              import_errors=listing[:partner_import.ERRORS_SHOWN],
+                              import_errors_more=max(0, len(listing) - partner_import.ERRORS_SHOWN))
+
+
+def _already_loaded(page: str):
+    flash(_("This file had already been loaded: nothing was added again."), "info")
+    return redirect(page, 303)
 
 
 # Sections: their pages are made from the registry (patti_web.web.domande.sections) ------------------------------
