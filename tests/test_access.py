@@ -144,7 +144,7 @@ def _application(world: World, valid_doc: dict) -> dict:
             # An item of each list section, for its page; the removal page removes a partner.
             "items": {"domande.remove": d.partner[0].id,
                       **{f"domande.{part.elemento}": part.items(d)[0].id for part in sezioni.LISTS}},
-            "user_id": world.target.id, "invitation_id": invitation.id, "filename": "patti.css",
+            "user_id": world.target.id, "invitation_id": invitation.id, "filename": "patti.css", "formato": "csv",
             "file_id": signed.id,
             # Each link's own valid token (an invitation to an address none of the visitors has).
             "tokens": {"persone.accept": token, "auth.confirm": accounts.make_confirmation_token(unconfirmed),
@@ -246,7 +246,8 @@ def test_ids_beyond_the_databases_range_are_404_never_500(auth_client, stored):
         if "domanda_id" not in rule.arguments:
             continue
         values = {"domanda_id": 2**63, "partner_id": "x", "sezione": "partenariato", "user_id": 2**64,
-                  "invitation_id": 10**30, "file_id": 2**70, "tokens": {}, "items": {rule.endpoint: "x"}}
+                  "invitation_id": 10**30, "file_id": 2**70, "formato": "xlsx", "tokens": {},
+                  "items": {rule.endpoint: "x"}}
         url = _url(rule, values, auth_client.application)
         response = auth_client.get(url) if method == "GET" else auth_client.post(url, data={})
         assert response.status_code == 404, (method, url, response.status_code)

@@ -251,20 +251,12 @@ def _refuse_member_twice(domanda: doc.Domanda, member: doc.Capofila | doc.Partne
     for member_id, other in members:
         label = other.denominazione or (_("the lead partner") if not member_id else _("another partner"))
         if wanted and normalize_tax_code(other.codice_fiscale) == wanted:
-            raise AlreadyMember([(field, _("this codice fiscale is already in the partnership (%(name)s).",
-                                           name=label))], member_id)
+            raise Refused([(field, _("this codice fiscale is already in the partnership (%(name)s).", name=label))],
+                          member_id)
         if not wanted and name and " ".join(other.denominazione.casefold().split()) == name:
-            raise AlreadyMember([(field.replace("codice_fiscale", "denominazione"), _(
+            raise Refused([(field.replace("codice_fiscale", "denominazione"), _(
                 "a member with this name is already in the partnership: if it is another one, give its codice "
                 "fiscale."))], member_id)
-
-
-class AlreadyMember(Refused):
-    """The member is already in the partnership: `other_id` is the partner it clashes with ("" for the lead)."""
-
-    def __init__(self, errors: list[tuple[str, str]], other_id: str):
-        super().__init__(errors)
-        self.other_id = other_id
 
 
 def _check_capofila(domanda: doc.Domanda) -> None:
@@ -404,12 +396,9 @@ def check_new_items(domanda: doc.Domanda, sezione: str, items: list[BaseModel]) 
         new = item.model_copy(update={"id": f"#{index}"})
         try:
             check(draft, new)
-        except AlreadyMember as clash:
-            problems += [ItemProblem(index, field, message, placed.get(clash.other_id))
-                         for field, message in clash.errors]
-            continue
         except Refused as refused:
-            problems += [ItemProblem(index, field, message) for field, message in refused.errors]
+            other = placed.get(refused.clashes_with) if refused.clashes_with is not None else None
+            problems += [ItemProblem(index, field, message, other) for field, message in refused.errors]
             continue
         placed[new.id] = index
         section.items(draft).append(new)

@@ -40,11 +40,13 @@ MAX_ATTEMPTS = 20
 
 
 class Refused(ValueError):
-    """The change cannot be stored; `errors` lists (field, Italian message), field being a document path."""
+    """The change cannot be stored; `errors` lists (field, Italian message), field being a document path.
+    `clashes_with`: the id of the list item the change clashes with (a partner already in the partnership; "" for
+    the lead partner), when that is the reason."""
 
-    def __init__(self, errors: list[tuple[str, str]]):
+    def __init__(self, errors: list[tuple[str, str]], clashes_with: str | None = None):
         super().__init__(errors)
-        self.errors = errors
+        self.errors, self.clashes_with = errors, clashes_with
 
 
 class Busy(RuntimeError):

@@ -1,6 +1,7 @@
 """A long partner list in a real browser, JavaScript on and off: the add form is a few Tabs from the top of the page
 (a link past the list), the list filters by name and category (as one types with JavaScript, with the filter's
-button without), and after an add focus and scroll stay at the form, where what was added is said."""
+button without), after an add focus and scroll stay at the form, where what was added is said, and a spreadsheet
+loads all its partners or lists its errors (real CSRF, a real file input)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from browser_support import PASSWORD, login, ngettext, t, unique_email
+from openpyxl import Workbook
 from playwright.sync_api import Page, expect
 
 TESTS = Path(__file__).resolve().parent.parent
@@ -158,3 +160,33 @@ def test_the_list_filters_by_name_and_category_and_the_filter_is_in_the_address(
     page.reload()  # the address keeps the filter
     expect(rows).to_have_count(4)
     expect(page.locator("#filtro-categoria")).to_have_value("sindacati")
+
+
+@pytest.mark.parametrize("js", [True, False], ids=["js", "nojs"])
+def test_a_spreadsheet_loads_all_its_partners_or_lists_its_errors(request, seventeen, js, tmp_path):
+    page = _page(request, js)
+    email, partners = seventeen
+    login(page, email)
+    broken = tmp_path / "partner.csv"
+    broken.write_bytes("Denominazione del partner;Categoria;CAP\nConfcommercio Lecco;Imprese;2390\n"
+                       "=A2;Imprese;23900\n".encode("cp1252"))
+    page.goto(f"{partners}#importa")
+    page.locator("#foglio").set_input_files(str(broken))
+    page.locator(f"form[action='{partners}/importa'] button[type=submit]").click()
+    expect(page.locator(".import-errors li")).to_have_count(2)
+    expect(page.locator(".import-errors li").first).to_contain_text(
+        t("Row %(row)s, column \u201c%(column)s\u201d: %(problem)s", row=2, column="CAP", problem=""))
+    expect(page.locator(".import-partners #riepilogo-errori")).to_be_focused()
+    expect(page.locator("#partner_area tbody tr")).to_have_count(17)  # nothing half-loaded
+
+    good = tmp_path / "partner.xlsx"
+    workbook = Workbook()
+    workbook.active.append(["Denominazione del partner", "Categoria", "CAP"])
+    workbook.active.append(["Confcommercio Lecco", "Imprese", "23900"])
+    workbook.active.append(["Comune di Merate", "Reti di enti locali", "23807"])
+    workbook.save(good)
+    page.locator("#foglio").set_input_files(str(good))
+    page.locator(f"form[action='{partners}/importa'] button[type=submit]").click()
+    expect(page.locator("#messaggi")).to_contain_text(
+        ngettext("%(num)s partner loaded from the file.", "%(num)s partners loaded from the file.", 2))
+    expect(page.locator("#partner_area tbody tr")).to_have_count(19)
